@@ -1,0 +1,105 @@
+"""PDDL plan files: one ``(action arg ...)`` per line.
+
+Accepted: ``;`` comments (whole-line and trailing), blank lines, any letter case, and the optional
+timestamp/duration decoration ``0.001: (pick-up a) [1]``. A malformed line never raises: it becomes a
+``PlanLineError``. Step numbers count every non-blank, non-comment line, so a malformed line is still
+step k and the steps after it keep their numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from planner_loop.errors import PlanSyntaxError
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One action of a plan (names lower-cased); ``line`` is its line in the source, if any."""
+
+    name: str
+    args: tuple[str, ...]
+    line: int | None = None
+
+    def to_pddl(self) -> str:
+        """``"(unstack a b)"``."""
+        return "(" + " ".join((self.name, *self.args)) + ")"
+
+
+@dataclass(frozen=True)
+class PlanLineError:
+    """A line that is not a plan step: its line number, its step number, its text and why."""
+
+    line: int
+    step: int
+    text: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A sequential plan plus the malformed lines met while reading it."""
+
+    steps: tuple[PlanStep, ...]
+    syntax_errors: tuple[PlanLineError, ...] = ()
+    source: str | None = None
+
+    def to_pddl(self) -> str:
+        """One ``(a x y)`` per line, newline-terminated (empty string for the empty plan)."""
+        return "".join(step.to_pddl() + "\n" for step in self.steps)
+
+
+_STEP = re.compile(
+    r"""^\s*
+    (?:(?P<time>[0-9]+(?:\.[0-9]*)?)\s*:\s*)?      # optional "0.001:" timestamp
+    \(\s*(?P<body>[^()\s]+(?:\s+[^()\s]+)*)\s*\)    # "(name arg ...)"
+    (?:\s*\[\s*[0-9]+(?:\.[0-9]*)?\s*\])?           # optional "[1]" duration
+    \s*$""",
+    re.VERBOSE,
+)
+
+
+def _diagnose(text: str) -> str:
+    stripped = text.strip()
+    opens, closes = stripped.count("("), stripped.count(")")
+    if opens == 0:
+        return "expected an action in parentheses, like (pick-up a)"
+    if opens != closes:
+        return "unbalanced parentheses"
+    if opens > 1:
+        return "more than one action or nested parentheses on one line"
+    if re.search(r"\(\s*\)", stripped):
+        return "empty action ()"
+    return "unexpected text around the action"
+
+
+def parse_plan(text: str, source: str | None = None) -> Plan:
+    """Parse plan text; malformed lines are collected in ``syntax_errors``, never raised."""
+    steps: list[PlanStep] = []
+    errors: list[PlanLineError] = []
+    number = 0
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        content = raw.split(";", 1)[0]
+        if not content.strip():
+            continue
+        number += 1
+        match = _STEP.match(content)
+        if match is None:
+            errors.append(PlanLineError(line_no, number, raw.strip(), _diagnose(content)))
+            continue
+        name, *args = match.group("body").lower().split()
+        steps.append(PlanStep(name, tuple(args), line_no))
+    return Plan(tuple(steps), tuple(errors), source)
+
+
+def load_plan(path: Path | str) -> Plan:
+    """Read a plan file; raises ``PlanSyntaxError`` only when the file cannot be read at all."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise PlanSyntaxError(f"cannot read plan: {reason}", source=str(file)) from None
+    return parse_plan(text, source=str(file))
