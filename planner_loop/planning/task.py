@@ -298,8 +298,8 @@ class _Source:
         match = re.compile(pattern).search(self.text, start)
         return self.text.count("\n", 0, match.start()) + 1 if match else None
 
-    def pos_of(self, pattern: str) -> int:
-        match = re.compile(pattern).search(self.text)
+    def pos_of(self, pattern: str, start: int = 0) -> int:
+        match = re.compile(pattern).search(self.text, start)
         return match.start() if match else 0
 
     def error(self, message: str, pattern: str | None = None, start: int = 0) -> PDDLError:
@@ -471,13 +471,17 @@ def _build_domain(domain: Any, src: _Source) -> _Domain:
         raise src.error("types declared but :typing is not in :requirements", r"\(\s*:types\b")
 
     constants: dict[str, str] = {}
-    for constant in domain.constants:
+    section = src.pos_of(r"\(\s*:constants\b")
+    for constant in sorted(domain.constants, key=lambda c: src.pos_of(_name_re(str(c.name).lower()), section)):
         typ = _single_type(constant.type_tags)
         _check_type_declared(typ, types, src, f"constant '{constant.name}'")
         constants[str(constant.name).lower()] = typ
 
     predicates: dict[str, tuple[str, ...]] = {}
-    for predicate in domain.predicates:
+    # The pddl package returns sets; keep the file's order so tasks are the same in every process.
+    section = src.pos_of(r"\(\s*:predicates\b")
+    for predicate in sorted(domain.predicates,
+                            key=lambda p: src.pos_of(r"\(\s*" + re.escape(str(p.name).lower()) + r"(?![\w-])", section)):
         pname = str(predicate.name).lower()
         if pname in predicates:
             raise src.error(f"predicate '{pname}' declared twice", r"\(\s*" + re.escape(pname) + r"(?![\w-])")
@@ -494,7 +498,8 @@ def _build_domain(domain: Any, src: _Source) -> _Domain:
                             src.pos_of(r"\(\s*:action\s+" + re.escape(action_name) + r"(?![\w-])") + 1)
 
     actions: dict[str, ActionSchema] = {}
-    for action in domain.actions:
+    for action in sorted(domain.actions, key=lambda a: src.pos_of(
+            r"\(\s*:action\s+" + re.escape(str(a.name).lower()) + r"(?![\w-])")):
         schema = _build_action(action, src, requirements, types, constants, predicates)
         actions[schema.name] = schema
     return _Domain(name, requirements, MappingProxyType(types), MappingProxyType(constants),
@@ -567,7 +572,8 @@ def _build_task(dom: _Domain, problem: Any, src: _Source, domain_file: Path | No
         raise src.error(f"problem is for domain '{domain_name}' but the domain file defines '{dom.name}'",
                         r"\(\s*:domain\b")
     objects: dict[str, str] = dict(dom.constants)
-    for obj in problem.objects:
+    section = src.pos_of(r"\(\s*:objects\b")
+    for obj in sorted(problem.objects, key=lambda o: src.pos_of(_name_re(str(o.name).lower()), section)):
         oname = str(obj.name).lower()
         typ = _single_type(obj.type_tags)
         if typ.startswith("(either"):
