@@ -1,0 +1,103 @@
+"""The small async protocol every chat model in planner-loop speaks.
+
+A caller builds :class:`ChatMessage` objects and a :class:`SamplingParams`, awaits
+``model.complete(messages, params)`` and gets ``params.n`` :class:`Completion` objects back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+ROLES = frozenset({"system", "user", "assistant"})
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat turn: ``role`` is system, user or assistant."""
+
+    role: str
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"chat role must be one of {sorted(ROLES)}, not {self.role!r}")
+
+    def to_json(self) -> dict[str, str]:
+        """The OpenAI wire form ``{"role": ..., "content": ...}``."""
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Everything that decides what a model may return (and so belongs in the cache key).
+
+    ``json_schema`` constrains the reply to a JSON document matching the schema (sent as an OpenAI
+    ``response_format``); ``grammar`` is a GBNF grammar (llama.cpp-based servers only).
+    ``n`` is the number of samples; sample ``i`` uses ``seed + i`` when it has to be emulated.
+    """
+
+    temperature: float = 0.0
+    max_tokens: int = 512
+    seed: int | None = 0
+    stop: tuple[str, ...] = ()
+    n: int = 1
+    json_schema: Mapping[str, Any] | None = field(default=None, hash=False)
+    grammar: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be at least 1, not {self.n}")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be at least 1, not {self.max_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, not {self.temperature}")
+        if self.json_schema is not None and self.grammar is not None:
+            raise ValueError("give json_schema or grammar, not both")
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain, JSON-serialisable view (used for cache keys and call records)."""
+        return {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            "stop": list(self.stop),
+            "n": self.n,
+            "json_schema": dict(self.json_schema) if self.json_schema is not None else None,
+            "grammar": self.grammar,
+        }
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled reply with its accounting.
+
+    ``retries`` counts the failed attempts before this reply arrived; ``cost_usd`` is ``None``
+    when no price is known for the model; ``cached`` is true when it came from the response cache.
+    """
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    cached: bool
+    call_id: str
+    retries: int
+    cost_usd: float | None
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """An async chat model. ``complete`` returns exactly ``params.n`` completions."""
+
+    spec: str
+
+    async def complete(self, messages: Sequence[ChatMessage], params: SamplingParams) -> list[Completion]:
+        """Sample ``params.n`` replies to ``messages``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and any local server the model started."""
+        ...
