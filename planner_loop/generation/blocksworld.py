@@ -287,8 +287,8 @@ def _successors(position: tuple[int, ...], names: Sequence[str]) -> Iterator[tup
 def state_graph(n: int) -> nx.DiGraph:
     """All reachable states of n blocks (hand empty or holding one block) and the actions between them.
 
-    Nodes are position tuples (``TABLE``, ``HELD`` or the index of the supporting block); every edge
-    carries its ground action as ``action`` (PDDL text).
+    Nodes are position tuples (``TABLE``, ``HELD`` or the index of the supporting block) carrying
+    their true atoms as ``atoms``; every edge carries its ground action as ``action`` (PDDL text).
     """
     import networkx as nx
 
@@ -305,6 +305,7 @@ def state_graph(n: int) -> nx.DiGraph:
                     next_frontier.append(successor)
                 graph.add_edge(node, successor, action=action)
         frontier = next_frontier
+    nx.set_node_attributes(graph, {node: node_atoms(node, names) for node in graph}, "atoms")
     return graph
 
 
@@ -329,9 +330,9 @@ def bfs_optimal_length(init: BelowMap, goal: Sequence[Atom], graph: nx.DiGraph |
     """Length of a shortest plan from ``init`` to any state satisfying ``goal``, by BFS over the state graph."""
     import networkx as nx
 
-    names = block_names(len(init))
     graph = graph if graph is not None else state_graph(len(init))
     wanted = frozenset(goal)
     distances = nx.single_source_shortest_path_length(graph, tuple(init))
-    reachable = [distance for node, distance in distances.items() if wanted <= node_atoms(node, names)]
+    atoms = graph.nodes
+    reachable = [distance for node, distance in distances.items() if wanted <= atoms[node]["atoms"]]
     return min(reachable) if reachable else None

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-1)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (ontable e)
+    (clear a)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b e)
+    )
+  )
+)

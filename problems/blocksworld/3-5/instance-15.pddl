@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-15)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c d)
+    (ontable d)
+    (on e c)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c e)
+      (on d b)
+    )
+  )
+)

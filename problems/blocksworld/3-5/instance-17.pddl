@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-17)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (on d c)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-18)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (ontable c)
+    (ontable d)
+    (on e b)
+    (clear a)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b a)
+      (on c b)
+    )
+  )
+)

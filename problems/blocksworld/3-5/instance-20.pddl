@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-20)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b e)
+    (on c a)
+    (on d b)
+    (ontable e)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d e)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-23)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (ontable e)
+    (clear c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on c d)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-24)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b a)
+    (on c d)
+    (ontable d)
+    (ontable e)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on e b)
+    )
+  )
+)

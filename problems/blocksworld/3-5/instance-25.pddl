@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-25)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (ontable e)
+    (clear b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b a)
+      (on c b)
+      (on d c)
+    )
+  )
+)

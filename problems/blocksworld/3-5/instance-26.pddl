@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-26)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (ontable e)
+    (clear b)
+    (clear c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c d)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-28)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b a)
+    (on c d)
+    (ontable d)
+    (on e c)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c d)
+      (on d b)
+    )
+  )
+)

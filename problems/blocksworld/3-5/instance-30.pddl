@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-30)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c d)
+    (ontable d)
+    (on e a)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c b)
+      (on d c)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-33)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c b)
+    (on d a)
+    (on e d)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on c e)
+      (on d b)
+      (on e a)
+    )
+  )
+)

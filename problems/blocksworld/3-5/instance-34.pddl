@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-34)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c d)
+    (ontable d)
+    (on e b)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-36)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (on c d)
+    (on d b)
+    (on e a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on c a)
+      (on d e)
+      (on e c)
+    )
+  )
+)

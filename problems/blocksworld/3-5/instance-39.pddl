@@ -1,0 +1,16 @@
+(define (problem bw-rand-3-instance-39)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on c b)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-41)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (on c b)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d a)
+      (on e b)
+    )
+  )
+)

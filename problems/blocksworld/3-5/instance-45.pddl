@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-45)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b e)
+    (ontable c)
+    (on d c)
+    (on e d)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on c e)
+      (on d b)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-50)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (on d c)
+    (on e b)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,16 @@
+(define (problem bw-rand-3-instance-51)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (on c b)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on b a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-53)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c b)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,16 @@
+(define (problem bw-rand-3-instance-55)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a c)
+    (on b a)
+    (ontable c)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on c a)
+    )
+  )
+)

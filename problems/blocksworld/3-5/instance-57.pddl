@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-57)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c e)
+    (on d a)
+    (on e d)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on d a)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-58)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c d)
+    (on d b)
+    (ontable e)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on c e)
+      (on d b)
+    )
+  )
+)

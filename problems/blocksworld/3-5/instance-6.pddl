@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-6)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (on c d)
+    (on d b)
+    (on e a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b e)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-60)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,17 @@
+(define (problem bw-rand-3-instance-63)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-69)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b e)
+    (on c d)
+    (on d a)
+    (ontable e)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+      (on e d)
+    )
+  )
+)

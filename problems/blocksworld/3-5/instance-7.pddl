@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-7)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b e)
+    (ontable c)
+    (on d c)
+    (on e a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c b)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-70)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (on d e)
+    (on e c)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on c a)
+      (on e d)
+    )
+  )
+)

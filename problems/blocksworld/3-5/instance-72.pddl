@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-72)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (on d e)
+    (on e a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b a)
+      (on d e)
+      (on e c)
+    )
+  )
+)

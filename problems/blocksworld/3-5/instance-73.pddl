@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-73)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (ontable e)
+    (clear a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c a)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-4-instance-75)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d a)
+    )
+  )
+)

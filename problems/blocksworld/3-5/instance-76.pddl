@@ -1,0 +1,18 @@
+(define (problem bw-rand-3-instance-76)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (ontable c)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-79)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (on d b)
+    (ontable e)
+    (clear c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c d)
+      (on d e)
+      (on e b)
+    )
+  )
+)

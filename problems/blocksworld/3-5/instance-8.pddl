@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-8)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d c)
+    )
+  )
+)

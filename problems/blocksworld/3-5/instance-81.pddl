@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-81)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (on e c)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b d)
+      (on d c)
+    )
+  )
+)

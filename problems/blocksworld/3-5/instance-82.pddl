@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-82)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (on d c)
+    (ontable e)
+    (clear a)
+    (clear b)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on c e)
+    )
+  )
+)

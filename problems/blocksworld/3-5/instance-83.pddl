@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-83)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (ontable c)
+    (on d b)
+    (on e c)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b a)
+      (on d b)
+    )
+  )
+)

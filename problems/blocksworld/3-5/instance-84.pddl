@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-84)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (on c a)
+    (on d c)
+    (on e b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c d)
+      (on d a)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-87)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c d)
+    (on d e)
+    (on e b)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,18 @@
+(define (problem bw-rand-3-instance-88)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c b)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+    )
+  )
+)

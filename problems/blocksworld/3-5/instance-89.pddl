@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-89)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (ontable c)
+    (on d a)
+    (on e d)
+    (clear b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d a)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-9)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b d)
+    (on c a)
+    (on d e)
+    (ontable e)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on d c)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-92)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b c)
+    (ontable c)
+    (on d b)
+    (ontable e)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b a)
+      (on d e)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-93)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (on e c)
+    (clear a)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on c d)
+      (on d e)
+      (on e a)
+    )
+  )
+)

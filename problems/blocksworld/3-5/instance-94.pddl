@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-94)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (on d c)
+    (on e b)
+    (clear a)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on d c)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-99)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (on e c)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on c a)
+      (on d e)
+    )
+  )
+)

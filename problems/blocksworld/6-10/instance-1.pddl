@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-1)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (on e d)
+    (on f e)
+    (clear b)
+    (clear c)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c a)
+      (on e b)
+    )
+  )
+)

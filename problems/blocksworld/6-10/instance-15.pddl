@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-15)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (ontable c)
+    (on d a)
+    (on e c)
+    (on f d)
+    (clear b)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on d c)
+      (on e d)
+      (on f e)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-6-instance-19)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a d)
+    (on b e)
+    (ontable c)
+    (on d c)
+    (on e a)
+    (ontable f)
+    (clear b)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on c a)
+      (on e d)
+      (on f b)
+    )
+  )
+)

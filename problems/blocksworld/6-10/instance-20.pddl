@@ -1,0 +1,23 @@
+(define (problem bw-rand-7-instance-20)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f g)
+  (:init
+    (handempty)
+    (on a g)
+    (on b a)
+    (on c d)
+    (on d b)
+    (on e c)
+    (ontable f)
+    (on g f)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b g)
+      (on d b)
+      (on f a)
+    )
+  )
+)

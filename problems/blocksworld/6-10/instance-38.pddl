@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-38)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a e)
+    (on b f)
+    (on c d)
+    (on d a)
+    (ontable e)
+    (ontable f)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b a)
+      (on c f)
+      (on d c)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-39)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a f)
+    (on b d)
+    (on c e)
+    (ontable d)
+    (on e a)
+    (ontable f)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a f)
+      (on b c)
+      (on d e)
+      (on f d)
+    )
+  )
+)

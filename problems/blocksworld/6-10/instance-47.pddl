@@ -1,0 +1,20 @@
+(define (problem bw-rand-6-instance-47)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a b)
+    (on b c)
+    (on c d)
+    (ontable d)
+    (on e a)
+    (on f e)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on f a)
+    )
+  )
+)

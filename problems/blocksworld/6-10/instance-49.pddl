@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-49)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c f)
+    (on d b)
+    (on e c)
+    (on f a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a f)
+      (on b c)
+      (on c a)
+      (on d b)
+      (on f e)
+    )
+  )
+)

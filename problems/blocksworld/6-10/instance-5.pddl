@@ -1,0 +1,22 @@
+(define (problem bw-rand-6-instance-5)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (on d e)
+    (ontable e)
+    (on f c)
+    (clear b)
+    (clear d)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c f)
+    )
+  )
+)

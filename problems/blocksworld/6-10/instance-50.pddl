@@ -1,0 +1,22 @@
+(define (problem bw-rand-6-instance-50)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c e)
+    (ontable d)
+    (on e f)
+    (on f d)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on c e)
+      (on e a)
+      (on f b)
+    )
+  )
+)

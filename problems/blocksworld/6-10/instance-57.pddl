@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-57)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a b)
+    (on b d)
+    (ontable c)
+    (ontable d)
+    (on e f)
+    (ontable f)
+    (clear a)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on c a)
+      (on d c)
+      (on f b)
+    )
+  )
+)

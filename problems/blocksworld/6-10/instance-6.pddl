@@ -1,0 +1,22 @@
+(define (problem bw-rand-6-instance-6)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (on d c)
+    (ontable e)
+    (on f a)
+    (clear b)
+    (clear e)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on c f)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-61)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b f)
+    (on c a)
+    (on d b)
+    (ontable e)
+    (on f e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b f)
+      (on c e)
+      (on e a)
+      (on f d)
+    )
+  )
+)

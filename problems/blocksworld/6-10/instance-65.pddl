@@ -1,0 +1,21 @@
+(define (problem bw-rand-6-instance-65)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (on c a)
+    (on d e)
+    (on e c)
+    (on f b)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-67)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a b)
+    (on b f)
+    (on c a)
+    (ontable d)
+    (ontable e)
+    (on f e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on c e)
+      (on d c)
+      (on f a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-6-instance-69)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c a)
+    (on d b)
+    (on e c)
+    (on f e)
+    (clear f)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on d c)
+      (on e b)
+    )
+  )
+)

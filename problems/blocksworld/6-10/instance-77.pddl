@@ -1,0 +1,22 @@
+(define (problem bw-rand-6-instance-77)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c b)
+    (on d a)
+    (on e f)
+    (ontable f)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c b)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-6-instance-99)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e f)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c f)
+    (on d b)
+    (on e d)
+    (ontable f)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a f)
+      (on b e)
+      (on c a)
+      (on e c)
+    )
+  )
+)
