@@ -129,6 +129,8 @@ class ConditionConfig(_Strict):
                     feedback = "binary" if self.critic_mode == "binary" else "first-error"
                 update["critic_mode"] = "binary" if feedback == "binary" else "detailed"
             feedback = feedback or "first-error"
+            if kind == "val" and feedback == "all-errors":
+                raise ValueError("VAL reports only the first failure: use feedback binary or first-error")
             update |= {"feedback": feedback, "max_rounds": self.max_rounds or DEFAULT_MAX_ROUNDS}
         if kind != "llm":
             llm_only = {"critic_model", "critic_mode", "critic_temperature", "critic_constrained"}

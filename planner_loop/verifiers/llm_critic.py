@@ -1,0 +1,305 @@
+"""An LLM critic as a verifier: binary or detailed, optionally step-wise, voted, few-shot, reference-guided.
+
+The verdict is read from a constrained JSON reply or from free text (a ``Verdict: valid|invalid``
+line, else plain phrases such as "the plan is not valid"); a reply that yields no verdict, or
+contradictory ones, is ``valid=None`` — recorded, never guessed. With ``votes=k`` the critic is
+sampled k times (seed ``episode_seed*1000 + i``, temperature > 0) and the majority of readable
+votes decides; a tie is ``None``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from planner_loop.llm.protocol import ChatMessage, SamplingParams
+from planner_loop.planning.validator import validate
+from planner_loop.prompts import SolvedExample, fill, load_templates
+from planner_loop.verifiers.feedback import FeedbackRenderer
+from planner_loop.verifiers.protocol import Verdict, VerifyContext
+
+if TYPE_CHECKING:
+    from planner_loop.domains.protocol import Domain
+    from planner_loop.llm.protocol import ChatModel
+    from planner_loop.planning.plan import Plan
+    from planner_loop.planning.task import Task
+
+CRITIC_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"valid": {"type": "boolean"}, "feedback": {"type": "string"}},
+    "required": ["valid", "feedback"],
+}
+CRITIC_SCHEMA_STEPWISE: Mapping[str, Any] = {
+    "type": "object",
+    "properties": {"analysis": {"type": "string"}, "valid": {"type": "boolean"},
+                   "feedback": {"type": "string"}},
+    "required": ["analysis", "valid", "feedback"],
+}
+CRITIC_SCHEMA_BINARY: Mapping[str, Any] = {
+    "type": "object", "properties": {"valid": {"type": "boolean"}}, "required": ["valid"],
+}
+
+_WORDS_TRUE = {"valid", "correct", "yes", "true", "pass", "accept", "accepted"}
+_WORDS_FALSE = {"invalid", "incorrect", "no", "false", "fail", "reject", "rejected", "not valid", "not correct"}
+_VERDICT_LINE = re.compile(
+    r"verdict\W{0,6}(?P<word>not\s+valid|not\s+correct|invalid|incorrect|valid|correct|yes|no)\b", re.IGNORECASE)
+_PLAN_PHRASE = re.compile(
+    r"\bplan\s+(?:is|was|looks|seems|appears)\s+(?:to\s+be\s+)?(?:(?P<neg>not\s+|in)(?:a\s+)?)?"
+    r"(?P<word>valid|correct)\b", re.IGNORECASE)
+_BARE = re.compile(r"^\W*(?P<word>valid|invalid|yes|no|correct|incorrect)\W*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CriticReading:
+    """What was read from one critic reply: verdict (or None), feedback text, and how it was read."""
+
+    valid: bool | None
+    feedback: str
+    reading: str      # json | verdict-line | phrase | bare | unreadable | conflicting
+
+
+def _word_verdict(word: str) -> bool | None:
+    word = " ".join(word.lower().split())
+    if word in _WORDS_TRUE:
+        return True
+    if word in _WORDS_FALSE:
+        return False
+    return None
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(r"\{", text):
+        try:
+            value, _ = decoder.raw_decode(text, match.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def _json_verdict(obj: Mapping[str, Any]) -> bool | None:
+    for key in ("valid", "is_valid", "verdict", "correct"):
+        if key in obj:
+            value = obj[key]
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str):
+                return _word_verdict(value)
+    return None
+
+
+def read_verdict(text: str) -> CriticReading:
+    """Read a critic's verdict robustly; never guess."""
+    for obj in reversed(_json_objects(text)):
+        verdict = _json_verdict(obj)
+        if verdict is not None:
+            feedback = obj.get("feedback") or obj.get("analysis") or ""
+            return CriticReading(verdict, str(feedback).strip(), "json")
+    lines = _VERDICT_LINE.findall(text)
+    if lines:
+        verdict = _word_verdict(lines[-1])
+        body = _VERDICT_LINE.sub("", text).strip()
+        return CriticReading(verdict, body, "verdict-line" if verdict is not None else "unreadable")
+    bare = _BARE.match(text.strip())
+    if bare:
+        return CriticReading(_word_verdict(bare["word"]), "", "bare")
+    phrases = {match["neg"] is None for match in _PLAN_PHRASE.finditer(text)}
+    if len(phrases) == 1:
+        return CriticReading(phrases.pop(), text.strip(), "phrase")
+    return CriticReading(None, text.strip(), "conflicting" if phrases else "unreadable")
+
+
+def broken_plan(task: Task, plan: Plan) -> Plan:
+    """A deterministic invalid variant of a valid plan: without its first step (else its last)."""
+    from planner_loop.planning.plan import Plan as PlanType
+
+    for steps in (plan.steps[1:], plan.steps[:-1], plan.steps + plan.steps[:1]):
+        candidate = PlanType(tuple(steps))
+        if not validate(task, candidate).valid:
+            return candidate
+    return PlanType(())
+
+
+class LLMCritic:
+    """A model asked whether a plan is valid (the LLM+LLM system's verifier)."""
+
+    kind = "llm"
+
+    def __init__(
+        self,
+        model: ChatModel,
+        domain: Domain,
+        *,
+        feedback: str = "first-error",
+        style: str = "nl",
+        stepwise: bool = False,
+        votes: int = 1,
+        temperature: float = 0.0,
+        max_tokens: int = 512,
+        shots: int = 0,
+        reference_guided: bool = False,
+        constrained: bool = False,
+        templates: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.domain = domain
+        self.feedback = feedback
+        self.style = style
+        self.stepwise = stepwise
+        self.votes = votes
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.shots = shots
+        self.reference_guided = reference_guided
+        self.constrained = constrained
+        all_templates = templates if templates is not None else load_templates(domain.domain_file)
+        self._t: Mapping[str, str] = all_templates["critic"][style]
+        self._instructions: Mapping[str, str] = all_templates["critic"]["instructions"]
+        self._fb: Mapping[str, Any] = all_templates["feedback"]
+        self.renderer = FeedbackRenderer(domain, style, all_templates)
+
+    # --- prompt ---------------------------------------------------------------------------------
+    def _problem(self, task: Task) -> str:
+        from planner_loop.prompts import _problem_pddl, _sentence
+
+        if self.style == "pddl":
+            return fill(self._t["problem"], problem=_problem_pddl(task))
+        return fill(self._t["problem"], init=_sentence(self.domain.render_state(sorted(task.init), "nl")),
+                    goal=_sentence(self.domain.render_goal(task, "nl")))
+
+    def _plan_text(self, plan: Plan | None, reply: str | None) -> str:
+        if plan is None:
+            return (reply or "").strip()
+        return self.domain.render_plan(plan, self.style).strip()
+
+    def _instruction(self) -> str:
+        parts = [self._instructions[self.feedback]]
+        if self.stepwise:
+            parts.append(self._instructions["stepwise"])
+        if self.constrained:
+            key = "answer_json_binary" if self.feedback == "binary" and not self.stepwise else "answer_json"
+            parts.append(self._instructions[key])
+        else:
+            parts.append(self._instructions["answer_text"])
+        return "\n".join(p.strip() for p in parts)
+
+    def _demonstration(self, example: SolvedExample, plan: Plan) -> str:
+        """A judged example plan; the judgement is written from the sound validator's trace."""
+        report = validate(example.task, plan, all_errors=self.feedback == "all-errors", trace=True)
+        analysis = self._trace_text(example.task, plan) if self.stepwise else ""
+        feedback = "" if report.valid or self.feedback == "binary" else self.renderer.render(report, self.feedback)
+        if feedback.startswith(self.renderer._t["invalid"]):
+            feedback = feedback[len(self.renderer._t["invalid"]):].strip()
+        if self.constrained:
+            obj: dict[str, Any] = {"valid": report.valid}
+            if self.stepwise:
+                obj = {"analysis": analysis, "valid": report.valid, "feedback": feedback}
+            elif self.feedback != "binary":
+                obj["feedback"] = feedback
+            answer = json.dumps(obj)
+        else:
+            verdict = "Verdict: valid" if report.valid else "Verdict: invalid"
+            answer = "\n".join(part for part in (analysis, feedback, verdict) if part)
+        return "\n\n".join([self._problem(example.task),
+                            fill(self._t["plan"], plan=self.domain.render_plan(plan, self.style).strip()),
+                            "Answer:\n" + answer])
+
+    def _trace_text(self, task: Task, plan: Plan) -> str:
+        """Step-wise state tracking written out by the validator (for judge demonstrations)."""
+        lines = []
+        state = set(task.init)
+        for number, step in enumerate(plan.steps, start=1):
+            action = task.ground(step.name, step.args)
+            pre = [f"({' '.join(a)})" for a in sorted(action.pre_pos)]
+            unmet = [p for p, a in zip(pre, sorted(action.pre_pos), strict=True) if a not in state]
+            name = self.domain.render_action(step, self.style).strip()
+            needs = self.renderer.literals(pre)
+            if unmet:
+                lines.append(f"Step {number}: {name}. Needs: {needs}. Not satisfied: "
+                             f"{self.renderer.literals(unmet)}. The plan fails here.")
+                return "\n".join(lines)
+            state = (state - action.delete) | action.add
+            lines.append(f"Step {number}: {name}. Needs: {needs}. All satisfied. "
+                         f"State: {self.domain.render_state(sorted(state), self.style).strip()}")
+        missing = [lit.to_pddl() for lit in task.goal if (lit.atom in state) != lit.positive]
+        if missing:
+            lines.append(f"Goal check: not reached: {self.renderer.literals(missing)}.")
+        else:
+            lines.append("Goal check: every goal condition holds.")
+        return "\n".join(lines)
+
+    def messages(self, task: Task, plan: Plan | None, context: VerifyContext) -> list[ChatMessage]:
+        """The critic's chat for one plan."""
+        parts = [fill(self._t["domain"], domain=self.domain.describe(self.style).strip())]
+        demos: list[tuple[SolvedExample, Plan]] = []
+        for example in list(context.examples)[: self.shots]:
+            demos += [(example, example.plan), (example, broken_plan(example.task, example.plan))]
+        for number, (example, demo_plan) in enumerate(demos, start=1):
+            parts.append(fill(self._t["example_heading"], number=str(number)))
+            parts.append(self._demonstration(example, demo_plan))
+        if demos:
+            parts.append(self._t["examples_end"])
+        parts.append(self._problem(task))
+        if self.reference_guided and context.reference_plan is not None:
+            parts.append(fill(self._t["reference"],
+                              reference=self.domain.render_plan(context.reference_plan, self.style).strip()))
+        parts.append(fill(self._t["plan"], plan=self._plan_text(plan, context.reply)))
+        parts.append(self._instruction())
+        return [ChatMessage("system", self._t["system"].strip()),
+                ChatMessage("user", "\n\n".join(p.strip("\n") for p in parts))]
+
+    def _schema(self) -> Mapping[str, Any] | None:
+        if not self.constrained:
+            return None
+        if self.stepwise:
+            return CRITIC_SCHEMA_STEPWISE
+        return CRITIC_SCHEMA_BINARY if self.feedback == "binary" else CRITIC_SCHEMA
+
+    # --- verdict --------------------------------------------------------------------------------
+    async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
+        messages = self.messages(task, plan, context)
+        schema = self._schema()
+
+        async def one_vote(index: int) -> tuple[CriticReading, str, str]:
+            params = SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
+                                    seed=context.seed * 1000 + index, json_schema=schema)
+            completion = (await self.model.complete(messages, params))[0]
+            return read_verdict(completion.text), completion.text, completion.call_id
+
+        results = await asyncio.gather(*(one_vote(i) for i in range(self.votes)))
+        tally = {"valid": sum(r.valid is True for r, _, _ in results),
+                 "invalid": sum(r.valid is False for r, _, _ in results),
+                 "unreadable": sum(r.valid is None for r, _, _ in results)}
+        valid: bool | None = None
+        if tally["valid"] != tally["invalid"]:
+            valid = tally["valid"] > tally["invalid"]
+        detail = {
+            "kind": self.kind,
+            "reading": results[0][0].reading if self.votes == 1 else "vote",
+            "tally": tally,
+            "votes": [{"valid": r.valid, "reading": r.reading, "text": text, "call_id": call_id}
+                      for r, text, call_id in results],
+        }
+        return Verdict(valid, self._feedback_text(valid, [r for r, _, _ in results]), detail,
+                       tuple(call_id for _, _, call_id in results))
+
+    def _feedback_text(self, valid: bool | None, readings: Sequence[CriticReading]) -> str:
+        if valid is True:
+            return ""
+        if valid is None:
+            critique = next((r.feedback for r in readings if r.feedback), "")
+            if self.feedback == "binary" or not critique:
+                return self._fb["undecided"]
+            return f"{self._fb['undecided']}\n{critique}"
+        invalid = self._fb[self.style]["invalid"]
+        if self.feedback == "binary":
+            return invalid
+        critique = next((r.feedback for r in readings if r.valid is False and r.feedback), "")
+        return f"{invalid}\n{critique}" if critique else invalid
