@@ -64,10 +64,10 @@ _STEP = re.compile(
 def _diagnose(text: str) -> str:
     stripped = text.strip()
     opens, closes = stripped.count("("), stripped.count(")")
-    if opens == 0:
-        return "expected an action in parentheses, like (pick-up a)"
     if opens != closes:
         return "unbalanced parentheses"
+    if opens == 0:
+        return "expected an action in parentheses, like (pick-up a)"
     if opens > 1:
         return "more than one action or nested parentheses on one line"
     if re.search(r"\(\s*\)", stripped):

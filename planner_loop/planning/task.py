@@ -378,8 +378,14 @@ def _parse_with(parser: Any, src: _Source) -> Any:
         raise PDDLError(f"PDDL syntax error: {what}{where}", source=src.name,
                         line=line if isinstance(line, int) and line > 0 else None) from None
     except lark.exceptions.VisitError as error:
-        inner = error.orig_exc
-        raise _library_error(inner, src) from None
+        raise _library_error(error.orig_exc, src) from None
+    except lark.exceptions.LarkError as error:
+        # e.g. "Constant 'table' not defined." raised while building the tree: locate the name.
+        quoted = re.search(r"'([^']+)'", str(error))
+        pattern = _name_re(quoted.group(1).lower()) if quoted else None
+        undeclared = re.match(r"Constant '([^']+)' not defined", str(error))
+        message = f"undeclared constant '{undeclared.group(1).lower()}'" if undeclared else f"invalid PDDL: {error}"
+        raise src.error(message, pattern) from None
     except (LibPDDLError, ValueError, TypeError, AssertionError) as error:
         raise _library_error(error, src) from None
 
