@@ -82,6 +82,11 @@ def _words_pattern(words: str) -> str:
     return r"[\s_-]+".join(parts)
 
 
+def _canonical(name: str) -> str:
+    """Case, spaces, hyphens and underscores do not tell names apart: ``Location_1-0`` ~ ``location 1 0``."""
+    return re.sub(r"[\s_-]+", " ", name.lower()).strip()
+
+
 def normalise_line(line: str) -> str:
     """Lower-case a reply line and strip list markers, emphasis and trailing punctuation."""
     line = _EMPHASIS.sub("", line)
@@ -109,8 +114,8 @@ class PlanReader:
         objects = [o.lower() for o in task.objects]
         self.by_display: dict[str, str] = {}
         for obj in objects:
-            self.by_display.setdefault(re.sub(r"\s+", " ", phrases.display_name(obj).lower()), obj)
-        self.by_name = {o: o for o in objects}
+            self.by_display.setdefault(_canonical(phrases.display_name(obj)), obj)
+        self.by_name = {_canonical(o): o for o in objects}
         self.any_object = self._alternation([*self.by_display, *self.by_name])
         # raw names are only trusted in free prose when they are the display name too ("a" is an article)
         self.prose_object = self._alternation(list(self.by_display))
@@ -120,22 +125,13 @@ class PlanReader:
         unique = sorted({n for n in names if n}, key=len, reverse=True)
         if not unique:
             return re.compile(r"(?!x)x")
-        body = "|".join(r"[\s_-]+".join(re.escape(w) for w in n.split(" ")) for n in unique)
+        body = "|".join(r"[\s_-]+".join(re.escape(w) for w in re.split(r"[\s_-]+", n) if w) for n in unique)
         return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
 
     def object_of(self, mention: str) -> str | None:
         """The object a mention names (display name or object name), or None."""
-        key = re.sub(r"[\s_]+", " ", mention.strip().lower())
-        key = re.sub(r"^(?:the|a|an) ", "", key)
-        if key in self.by_display:
-            return self.by_display[key]
-        if key in self.by_name:
-            return key
-        collapsed = re.sub(r"\s+", "_", key)
-        for display, obj in self.by_display.items():
-            if re.sub(r"[\s_-]+", "_", display) == collapsed:
-                return obj
-        return None
+        key = re.sub(r"^(?:the|a|an) ", "", _canonical(mention))
+        return self.by_display.get(key) or self.by_name.get(key)
 
     @cached_property
     def templates(self) -> tuple[tuple[str, re.Pattern[str], int], ...]:

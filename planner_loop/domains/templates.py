@@ -37,12 +37,13 @@ from planner_loop.domains.protocol import STYLES, PlanExtraction
 from planner_loop.errors import ConfigError, PDDLError
 
 if TYPE_CHECKING:
+    from planner_loop.domains.obfuscation import RenamedFrom
     from planner_loop.planning.plan import Plan, PlanStep
     from planner_loop.planning.task import Atom, Task
 
 DATA_FILE = "domain.yaml"
 _KEYS = frozenset(
-    {"name", "pddl", "generator", "description", "objects", "object_patterns", "predicates", "actions"}
+    {"name", "pddl", "generator", "description", "objects", "object_patterns", "predicates", "actions", "renamed_from"}
 )
 _VARIABLE_NAMES = ("X", "Y", "Z", "W", "V", "U")
 
@@ -60,6 +61,7 @@ class DomainSpec:
     description: str | None = None
     generator: str | None = None
     source: Path | None = None
+    renamed_from: RenamedFrom | None = None  # set for domains written by planner_loop.domains.obfuscation
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The spec as plain data for ``yaml.safe_dump`` (``pddl`` relative to the data file)."""
@@ -74,6 +76,8 @@ class DomainSpec:
             data["object_patterns"] = dict(self.object_patterns)
         data["predicates"] = dict(self.predicates)
         data["actions"] = dict(self.actions)
+        if self.renamed_from is not None:
+            data["renamed_from"] = self.renamed_from.to_yaml_data()
         return data
 
 
@@ -170,6 +174,7 @@ def parse_domain_spec(text: str, *, source: Path | str = "<domain.yaml>", base_d
     if not re.fullmatch(r"[A-Za-z][\w-]*", name):
         raise ConfigError(f"domain name {name!r} must be a word (letters, digits, _ or -)", source=source, line=lines.get("name"))
     base = base_dir if base_dir is not None else Path(source).parent
+    renamed_from = _renamed_from(data.get("renamed_from"), source, lines.get("renamed_from"))
     description = data.get("description")
     return DomainSpec(
         name=name,
@@ -181,7 +186,26 @@ def parse_domain_spec(text: str, *, source: Path | str = "<domain.yaml>", base_d
         description=str(description).strip() if description else None,
         generator=str(data["generator"]) if data.get("generator") else None,
         source=Path(source) if not str(source).startswith("<") else None,
+        renamed_from=renamed_from,
     )
+
+
+def _renamed_from(value: Any, source: Path | str, line: int | None) -> RenamedFrom | None:
+    if value is None:
+        return None
+    from planner_loop.domains.obfuscation import RenamedFrom, Renaming
+
+    if not isinstance(value, dict) or not isinstance(value.get("domain"), str):
+        raise ConfigError("'renamed_from' must be a mapping with 'domain', 'predicates' and 'actions'", source=source, line=line)
+    try:
+        renaming = Renaming(
+            {str(k).lower(): str(v) for k, v in (value.get("predicates") or {}).items()},
+            {str(k).lower(): str(v) for k, v in (value.get("actions") or {}).items()},
+            domain_name=value.get("domain_name"),
+        )
+    except ConfigError as error:
+        raise ConfigError(error.message, source=source, line=line) from None
+    return RenamedFrom(value["domain"], renaming)
 
 
 def load_domain_spec(path: Path | str) -> DomainSpec:
@@ -276,7 +300,7 @@ def read_domain_schema(path: Path) -> DomainSchema:
         pre_pos, pre_neg = _literals(action.precondition, path, f"action {name} precondition")
         add, delete = _literals(action.effect, path, f"action {name} effect")
         actions[name] = SchemaAction(name, params, tuple(pre_pos), tuple(pre_neg), tuple(add), tuple(delete))
-    predicates = {str(p.name).lower(): len(p.terms) for p in parsed.predicates}
+    predicates = {str(p.name).lower(): len(p.terms) for p in sorted(parsed.predicates, key=lambda p: str(p.name))}
     return DomainSchema(str(parsed.name).lower(), predicates, actions, typed=bool(parsed.types))
 
 
@@ -337,8 +361,8 @@ class TemplateDomain:
         missing = sorted(set(self.schema.actions) - set(self.spec.actions))
         if missing:
             raise ConfigError(f"no template for action {missing[0]!r}", source=source)
-        for predicate in self.spec.predicates:
-            if predicate not in self.schema.predicates:
+        for predicate, template in self.spec.predicates.items():
+            if template is not None and predicate not in self.schema.predicates:
                 raise ConfigError(f"predicate {predicate!r} is not in {self.domain_file.name}", source=source)
 
     @property
@@ -424,7 +448,8 @@ class TemplateDomain:
         """The domain for a prompt: the data file's description, or one generated from the templates."""
         _check_style(style)
         if style == "pddl":
-            return self.domain_file.read_text(encoding="utf-8").strip() + "\n"
+            text = re.sub(r";[^\n]*", "", self.domain_file.read_text(encoding="utf-8"))
+            return re.sub(r"\n\s*\n+", "\n", text).strip() + "\n"
         if self.spec.description:
             return self.spec.description.strip() + "\n"
         return self._generated_description()
@@ -473,4 +498,9 @@ class TemplateDomain:
             return None
         from planner_loop.generation import get_generator
 
-        return get_generator(self.spec.generator)
+        base = get_generator(self.spec.generator)
+        if self.spec.renamed_from is None:
+            return base
+        from planner_loop.domains.obfuscation import RenamedGenerator
+
+        return RenamedGenerator(base, self.spec.renamed_from.renaming, self.name, self.domain_file)

@@ -12,10 +12,12 @@ from types import MappingProxyType
 from planner_loop.errors import ConfigError
 from planner_loop.generation.blocksworld import BlocksWorldGenerator
 from planner_loop.generation.instances import ProblemGenerator
+from planner_loop.generation.logistics import LogisticsGenerator
 
 _FACTORIES: Mapping[str, Callable[[], ProblemGenerator]] = MappingProxyType(
     {
         "blocksworld": BlocksWorldGenerator,
+        "logistics": LogisticsGenerator,
     }
 )
 
