@@ -1,6 +1,7 @@
-"""Ground truth: PDDL tasks, plans, the sound validator and optimal search."""
+"""Ground truth: PDDL tasks, plans, the sound validator and plan search."""
 
 from planner_loop.planning.plan import Plan, PlanLineError, PlanStep, load_plan, parse_plan
+from planner_loop.planning.search import optimal_plan_length, solve
 from planner_loop.planning.task import (
     ActionSchema,
     Atom,
@@ -32,7 +33,9 @@ __all__ = [
     "atom_to_pddl",
     "load_plan",
     "load_task",
+    "optimal_plan_length",
     "parse_plan",
     "parse_task",
+    "solve",
     "validate",
 ]
