@@ -244,7 +244,8 @@ def parse_experiment(
             message = "unknown key"
         elif first["type"] == "missing":
             message = "required key is missing"
-        more = len(error.errors()) - 1
+        # a failed item also empties its list, which pydantic reports again on the list: skip echoes
+        more = sum(1 for other in error.errors()[1:] if tuple(other["loc"]) != loc[: len(other["loc"])])
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{key}: {message}{suffix}", source=source, line=_line_of(node, loc)) from None
 

@@ -36,16 +36,24 @@ def run_command(
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("accepted {task.fields[accepted]}  valid {task.fields[valid]}  "
                           "calls {task.fields[calls]}  tokens {task.fields[tokens]}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
-        task_id = bar.add_task(experiment.name, total=None, accepted=0, valid=0, calls=0, tokens=0)
+    bar = Progress(*columns, console=console, transient=False)
+    task_ids: list[Any] = []
 
-        def update(state: RunProgress) -> None:
-            bar.update(task_id, total=state.total, completed=state.done, accepted=state.accepted,
-                       valid=state.valid, calls=state.calls, tokens=state.tokens)
+    def update(state: RunProgress) -> None:
+        # The bar starts with the first report, after the config, run directory and instances checked out.
+        if not task_ids:
+            task_ids.append(bar.add_task(experiment.name, total=state.total, accepted=0, valid=0, calls=0,
+                                         tokens=0))
+            bar.start()
+        bar.update(task_ids[0], total=state.total, completed=state.done, accepted=state.accepted,
+                   valid=state.valid, calls=state.calls, tokens=state.tokens)
 
+    try:
         result = asyncio.run(run_experiment(experiment, run_dir, config_file=config, progress=update))
+    finally:
+        bar.stop()
     resumed = f" ({result.skipped} already done)" if result.skipped else ""
-    console.print(f"{result.total} episodes in {result.store.path}{resumed}")
+    console.print(f"{result.total} episodes in {result.store.path}{resumed}", soft_wrap=True)
 
 
 def show_command(
@@ -83,7 +91,8 @@ def _summary(console: Any, manifest: dict[str, Any], records: list[dict[str, Any
 
     config = manifest.get("config", {})
     table = Table(title=f"{manifest.get('name')}  ({len(records)} episodes, config {manifest.get('config_hash')})")
-    for column in ("episode", "system", "rounds", "termination", "accepted", "valid (truth)", "critic"):
+    table.add_column("episode", no_wrap=True)
+    for column in ("system", "rounds", "termination", "accepted", "valid (truth)", "critic"):
         table.add_column(column)
     for record in sorted(records, key=lambda r: r["key"]):
         final = record["final"]
