@@ -15,7 +15,7 @@ from pathlib import Path
 from planner_loop.errors import PlanSyntaxError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanStep:
     """One action of a plan (names lower-cased); ``line`` is its line in the source, if any."""
 
@@ -28,7 +28,7 @@ class PlanStep:
         return "(" + " ".join((self.name, *self.args)) + ")"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanLineError:
     """A line that is not a plan step: its line number, its step number, its text and why."""
 
@@ -38,7 +38,7 @@ class PlanLineError:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A sequential plan plus the malformed lines met while reading it."""
 
@@ -79,18 +79,27 @@ def parse_plan(text: str, source: str | None = None) -> Plan:
     """Parse plan text; malformed lines are collected in ``syntax_errors``, never raised."""
     steps: list[PlanStep] = []
     errors: list[PlanLineError] = []
+    # Plans repeat lines a lot; share the parsed (name, args) of identical lines.
+    seen: dict[str, tuple[str, tuple[str, ...]]] = {}
     number = 0
     for line_no, raw in enumerate(text.splitlines(), start=1):
-        content = raw.split(";", 1)[0]
-        if not content.strip():
+        content = raw.split(";", 1)[0] if ";" in raw else raw
+        stripped = content.strip()
+        if not stripped:
             continue
         number += 1
-        match = _STEP.match(content)
-        if match is None:
-            errors.append(PlanLineError(line_no, number, raw.strip(), _diagnose(content)))
-            continue
-        name, *args = match.group("body").lower().split()
-        steps.append(PlanStep(name, tuple(args), line_no))
+        parsed = seen.get(stripped)
+        if parsed is None:
+            body = stripped[1:-1]
+            if stripped[0] != "(" or stripped[-1] != ")" or "(" in body or ")" in body:
+                match = _STEP.match(stripped)
+                body = match.group("body") if match else ""
+            words = body.lower().split()
+            if not words:
+                errors.append(PlanLineError(line_no, number, raw.strip(), _diagnose(content)))
+                continue
+            parsed = seen[stripped] = (words[0], tuple(words[1:]))
+        steps.append(PlanStep(parsed[0], parsed[1], line_no))
     return Plan(tuple(steps), tuple(errors), source)
 
 

@@ -62,7 +62,7 @@ class ActionSchema:
     delete: tuple[Atom, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GroundAction:
     """A ground action; ``static_failures`` lists violated equality preconditions as PDDL text."""
 
@@ -151,7 +151,17 @@ class Task:
 
     def goal_atoms(self) -> frozenset[Atom]:
         """The positive goal atoms."""
-        return frozenset(lit.atom for lit in self.goal if lit.positive)
+        return self.goal_sets()[0]
+
+    def goal_sets(self) -> tuple[frozenset[Atom], frozenset[Atom]]:
+        """(atoms the goal needs true, atoms the goal needs false), cached."""
+        sets = self._derived.get("goal")
+        if sets is None:
+            sets = self._derived["goal"] = (
+                frozenset(lit.atom for lit in self.goal if lit.positive),
+                frozenset(lit.atom for lit in self.goal if not lit.positive),
+            )
+        return sets
 
     def reachable_actions(self) -> tuple[GroundAction, ...]:
         """Ground actions reachable in the delete relaxation from ``init`` (cached; for search)."""
