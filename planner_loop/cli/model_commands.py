@@ -1,9 +1,80 @@
-"""CLI commands: model_commands (filled in by its owner)."""
+"""CLI commands of the LLM layer: ``models check MODEL``, ``cache stats`` and ``cache clear``."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+if TYPE_CHECKING:
+    from planner_loop.llm.cache import ResponseCache
+
+CacheOption = Annotated[
+    Path | None,
+    typer.Option("--cache", help="Response cache file (default: $PLANNER_LOOP_CACHE or "
+                                 "~/.cache/planner-loop/responses.sqlite)."),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add the ``models`` and ``cache`` command groups to the main app."""
+    models_app = typer.Typer(help="Check model endpoints.", no_args_is_help=True)
+    cache_app = typer.Typer(help="Inspect or clear the response cache.", no_args_is_help=True)
+    models_app.command("check")(check)
+    cache_app.command("stats")(stats)
+    cache_app.command("clear")(clear)
+    app.add_typer(models_app, name="models")
+    app.add_typer(cache_app, name="cache")
+
+
+def check(
+    model: Annotated[str, typer.Argument(help="Model spec: local, local:PATH, openai:MODEL, openai:MODEL@URL.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the reply.")] = 60.0,
+) -> None:
+    """One short round trip (no cache): print the reply, latency and token counts; exit 2 on failure."""
+    from planner_loop.llm import ChatMessage, RetryPolicy, SamplingParams, open_model
+
+    async def round_trip() -> None:
+        chat = open_model(model, cache=None, call_log=None, concurrency=1, timeout_s=timeout, role="check",
+                          retry=RetryPolicy(max_attempts=2, initial_s=0.2))
+        try:
+            [reply] = await chat.complete([ChatMessage("user", "Reply with the single word: ready")],
+                                          SamplingParams(max_tokens=16))
+        finally:
+            await chat.aclose()
+        typer.echo(f"model:   {model}")
+        typer.echo(f"reply:   {reply.text.strip()!r} (finish: {reply.finish_reason})")
+        typer.echo(f"latency: {reply.latency_s:.3f} s")
+        typer.echo(f"tokens:  {reply.prompt_tokens} prompt, {reply.completion_tokens} completion")
+
+    asyncio.run(round_trip())
+
+
+def _open_cache(path: Path | None) -> ResponseCache:
+    import os
+
+    from planner_loop.llm.cache import ResponseCache, default_cache_path
+
+    return ResponseCache(path if path is not None else default_cache_path(os.environ))
+
+
+def stats(cache: CacheOption = None) -> None:
+    """Entries, size on disk and entries per model."""
+    store = _open_cache(cache)
+    with store:
+        summary = store.stats()
+    typer.echo(f"cache:   {summary.path}")
+    typer.echo(f"entries: {summary.entries}")
+    typer.echo(f"size:    {summary.size_bytes / 1e6:.2f} MB")
+    for name, count in summary.by_model.items():
+        typer.echo(f"  {count:8d}  {name}")
+
+
+def clear(cache: CacheOption = None) -> None:
+    """Delete every cached response."""
+    store = _open_cache(cache)
+    with store:
+        removed = store.clear()
+    typer.echo(f"removed {removed} entries from {store.path}")

@@ -99,6 +99,9 @@ class FakeOpenAIServer:
         self.faults_injected: list[str] = []
         self.received: list[dict[str, Any]] = []
         """Parsed JSON bodies of the chat requests, in arrival order."""
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """Most chat requests being handled at once (checks client-side concurrency limits)."""
         self.authorizations: list[str] = []
         """``Authorization`` header of every request (tests check which key was sent)."""
         self.base_url = ""
@@ -209,7 +212,9 @@ class FakeOpenAIServer:
         with self._lock:
             self.authorizations.append(headers.get("authorization", ""))
         if self._api_key is not None and headers.get("authorization") != f"Bearer {self._api_key}":
-            await self._send_json(writer, 401, _error_body("Incorrect API key provided.",
+            # Echo the presented key, as careless servers do, so tests can check it is redacted.
+            presented = headers.get("authorization", "").removeprefix("Bearer ")
+            await self._send_json(writer, 401, _error_body(f"Incorrect API key provided: {presented}.",
                                                            "invalid_request_error", "invalid_api_key"))
             return True
         if method == "GET" and path.rstrip("/") == "/v1/models":
@@ -235,18 +240,24 @@ class FakeOpenAIServer:
             fault = self._choose_fault(index)
             if fault is not None:
                 self.faults_injected.append(fault)
-        if self.latency_s > 0:
-            await asyncio.sleep(self.latency_s)
-        if fault is not None:
-            return await self._send_fault(fault, writer)
-        model = str(request.get("model", ""))
-        if self._models is not None and model not in self._models:
-            await self._send_json(writer, 404, _error_body(
-                f"The model `{model}` does not exist or you do not have access to it.",
-                "invalid_request_error", "model_not_found"))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency_s > 0:
+                await asyncio.sleep(self.latency_s)
+            if fault is not None:
+                return await self._send_fault(fault, writer)
+            model = str(request.get("model", ""))
+            if self._models is not None and model not in self._models:
+                await self._send_json(writer, 404, _error_body(
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    "invalid_request_error", "model_not_found"))
+                return True
+            await self._send_json(writer, 200, self._reply(request, model))
             return True
-        await self._send_json(writer, 200, self._reply(request, model))
-        return True
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def _choose_fault(self, index: int) -> str | None:
         if self._faults is not None:

@@ -24,6 +24,7 @@ from planner_loop.llm.calls import CallLog, CallRecord
 from planner_loop.llm.pricing import PriceTable, cost_usd
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
 from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, async_retrying, is_quota_error
+from planner_loop.llm.spec import is_loopback
 
 _KEYLIKE = re.compile(r"\b(sk|key|tok)-[A-Za-z0-9_\-*.]{4,}")
 
@@ -77,8 +78,14 @@ class OpenAIChatModel:
     # ------------------------------------------------------------------ endpoint
     async def _open_client(self) -> openai.AsyncOpenAI:
         """Create the client; subclasses start their server here first."""
-        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=0,
-                                  timeout=self.timeout_s)
+        return self._make_client(self._base_url, self._api_key)
+
+    def _make_client(self, base_url: str | None, api_key: str | None) -> openai.AsyncOpenAI:
+        # A proxy from HTTP(S)_PROXY must not capture loopback traffic (local servers, tests).
+        local = base_url is not None and is_loopback(base_url)
+        http_client = openai.DefaultAsyncHttpxClient(trust_env=False) if local else None
+        return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout_s,
+                                  http_client=http_client)
 
     async def _get_client(self) -> openai.AsyncOpenAI:
         async with self._client_lock:
