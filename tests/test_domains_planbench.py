@@ -85,11 +85,18 @@ def test_planbench_instances_load_and_their_optimal_plans_validate(folder: Path,
 
 @needs_planbench
 @pytest.mark.slow
-def test_every_planbench_logistics_instance_solves() -> None:
-    domain = load_domain(builtin_dir("domains") / "logistics")
-    for problem in sorted((LOGISTICS / "generated_basic").glob("instance-*.pddl")):
-        task = load_task(LOGISTICS / "generated_domain.pddl", problem)
-        plan = solve(task)
+@pytest.mark.parametrize(
+    ("folder", "domain_name", "every"),
+    [(MYSTERY / "generated_basic", "mystery_blocksworld", 5), (LOGISTICS / "generated_basic", "logistics", 20)],
+    ids=["mystery", "logistics"],
+)
+def test_many_planbench_instances_solve_and_read_back(folder: Path, domain_name: str, every: int) -> None:
+    domain = load_domain(builtin_dir("domains") / domain_name)
+    domain_file = folder.parent / "generated_domain.pddl"
+    problems = sorted(folder.glob("instance-*.pddl"), key=lambda p: int(p.stem.split("-")[1]))
+    for problem in problems[::every]:
+        task = load_task(domain_file, problem)
+        plan = solve(task, timeout_s=120)
         assert plan is not None and validate(task, plan).valid, problem.name
         extraction = domain.extract_plan(domain.render_plan(plan), task)
         assert extraction.plan is not None and validate(task, extraction.plan).valid, problem.name

@@ -1,9 +1,69 @@
-"""CLI commands: domain_commands (filled in by its owner)."""
+"""CLI commands: ``domains list`` and ``planbench rescore``."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add the ``domains`` and ``planbench`` command groups to the main app."""
+    domains_app = typer.Typer(help="Planning domains (built-in, plugins).", no_args_is_help=True)
+    planbench_app = typer.Typer(help="PlanBench compatibility.", no_args_is_help=True)
+
+    @domains_app.command("list")
+    def list_domains(
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """List the registered domains with their PDDL file and generator."""
+        from planner_loop.domains import DomainRegistry
+
+        registry = DomainRegistry.default()
+        rows = []
+        for domain in registry:
+            spec = getattr(domain, "spec", None)
+            rows.append(
+                {
+                    "name": domain.name,
+                    "domain_file": str(domain.domain_file),
+                    "generator": getattr(spec, "generator", None),
+                    "renamed_from": spec.renamed_from.domain if spec is not None and spec.renamed_from else None,
+                }
+            )
+        if as_json:
+            typer.echo(json.dumps({"domains": rows}, indent=2))
+            return
+        for row in rows:
+            extra = f"  generator: {row['generator']}" if row["generator"] else ""
+            if row["renamed_from"]:
+                extra += f"  (renamed {row['renamed_from']})"
+            typer.echo(f"{row['name']:<28} {row['domain_file']}{extra}")
+
+    @planbench_app.command("rescore")
+    def rescore(
+        results: Annotated[Path, typer.Argument(help="A PlanBench result file (task_1_plan_generation*.json).")],
+        instances: Annotated[Path, typer.Option("--instances", help="Folder of PlanBench instance-N.pddl files.")],
+        domain: Annotated[
+            str | None,
+            typer.Option("--domain", help="Registered domain name (default: the file's 'domain') or a PDDL domain file."),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """Re-score PlanBench replies with our extractor and the sound validator; explain disagreements."""
+        from planner_loop.domains.planbench import read_results, rescore_summary, resolve_domain
+        from planner_loop.domains.planbench import rescore as run_rescore
+
+        data = read_results(results)
+        chosen, domain_file = resolve_domain(data.get("domain"), domain)
+        report = run_rescore(results, instances, domain=chosen, domain_file=domain_file)
+        if as_json:
+            typer.echo(json.dumps(report.to_json(), indent=2))
+        else:
+            for line in rescore_summary(report):
+                typer.echo(line)
+
+    app.add_typer(domains_app, name="domains")
+    app.add_typer(planbench_app, name="planbench")

@@ -22,8 +22,8 @@ The procedure (documented in docs/domains.md, "How replies are read"):
      ``render_action``), object display names mapped back to object names;
    - ``keyword``: the line opens (after sequencing words such as "first", "then", "finally") with an
      action's verb phrase (the template's words before its first placeholder, or the action's own
-     name, e.g. ``unstack``, ``pick up``) followed by at least as
-     many object display names as the action takes; the first ones are its arguments. This accepts
+     name, e.g. ``unstack``, ``pick up``) followed by at least as many object display names as the
+     action takes (parenthesised asides ignored); the first ones are its arguments. This accepts
      paraphrases such as "Unstack the red block from the blue block." When several actions share a
      verb, the first that grounds in the task with its static preconditions true is chosen.
 
@@ -71,6 +71,7 @@ _ARTICLES = {"the", "a", "an"}
 _LEAD_IN = re.compile(
     r"^(?:(?:first(?:ly)?|second(?:ly)?|then|next|now|finally|lastly|after that|afterwards|and|also)\b[\s,:]*)*"
 )
+_ASIDE = re.compile(r"\([^()]*\)")  # "(with the blue block on top)" names no argument
 _PLAN_KEYS = ("plan", "actions", "steps")
 _NAME_KEYS = ("action", "name")
 _ARG_KEYS = ("args", "arguments", "parameters")
@@ -194,6 +195,7 @@ class PlanReader:
         return self._choose(candidates, line)
 
     def read_keyword(self, text: str, line: int | None) -> PlanStep | None:
+        text = re.sub(r"\s+", " ", _ASIDE.sub(" ", text)).strip()
         found: list[tuple[int, int, _Verb]] = []
         start = _LEAD_IN.match(text)
         begin = start.end() if start else 0

@@ -26,9 +26,13 @@ from planner_loop.resources import builtin_dir
 ENTRY_POINT_GROUP = "planner_loop.domains"
 
 
-def load_domain(path: Path | str) -> TemplateDomain:
-    """A domain from its data: a ``domain.yaml`` file or the folder that holds it (and its PDDL)."""
-    return TemplateDomain.from_path(path)
+def load_domain(path: Path | str, *, generator: object | None = None) -> TemplateDomain:
+    """A domain from its data: a ``domain.yaml`` file or the folder that holds it (and its PDDL).
+
+    ``generator`` (a ``planner_loop.generation.ProblemGenerator``) is what ``domain.generator()``
+    returns; without it, the data file's ``generator`` key names a registered one.
+    """
+    return TemplateDomain.from_path(path, generator=generator)
 
 
 def builtin_domain_dirs() -> list[Path]:
@@ -64,10 +68,16 @@ class DomainRegistry:
         self._domains[domain.name] = domain
 
     def get(self, name: str) -> Domain:
-        """The domain called ``name``; raises :class:`ConfigError` suggesting near names."""
+        """The domain called ``name`` (or the data folder at path ``name``, e.g. ``./gripper``).
+
+        Raises :class:`ConfigError` suggesting near names.
+        """
         domain = self._domains.get(name)
         if domain is not None:
             return domain
+        path = Path(name)
+        if ("/" in name or name.endswith((".yaml", ".yml"))) and (path.is_dir() or path.is_file()):
+            return load_domain(path)  # a domain folder (or its domain.yaml) given by path
         close = difflib.get_close_matches(name, list(self._domains), n=3, cutoff=0.5)
         hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
         known = ", ".join(self.names()) or "none"

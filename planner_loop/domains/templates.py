@@ -326,8 +326,9 @@ class TemplateDomain:
     Instances are immutable after construction; the parsed PDDL schema is read lazily.
     """
 
-    def __init__(self, spec: DomainSpec) -> None:
+    def __init__(self, spec: DomainSpec, *, generator: object | None = None) -> None:
         self.spec = spec
+        self._generator = generator
         self.name = spec.name
         self.domain_file = spec.pddl
         self._compiled_patterns = tuple((re.compile(p, re.IGNORECASE), d) for p, d in spec.object_patterns)
@@ -336,9 +337,9 @@ class TemplateDomain:
         return f"TemplateDomain({self.name!r}, {str(self.domain_file)!r})"
 
     @classmethod
-    def from_path(cls, path: Path | str) -> TemplateDomain:
-        """Build from a ``domain.yaml`` file or the folder that holds it."""
-        return cls(load_domain_spec(path))
+    def from_path(cls, path: Path | str, *, generator: object | None = None) -> TemplateDomain:
+        """Build from a ``domain.yaml`` file or the folder that holds it (optionally with a generator)."""
+        return cls(load_domain_spec(path), generator=generator)
 
     @cached_property
     def schema(self) -> DomainSchema:
@@ -493,7 +494,9 @@ class TemplateDomain:
         return extract_plan(text, task, self)
 
     def generator(self) -> object | None:
-        """The data file's problem generator (from ``planner_loop.generation``), or None without one."""
+        """The generator given in code, else the data file's (from ``planner_loop.generation``), else None."""
+        if self._generator is not None:
+            return self._generator
         if self.spec.generator is None:
             return None
         from planner_loop.generation import get_generator
