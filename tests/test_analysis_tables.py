@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
+from analysis_expect import (
+    Cond,
+    accuracy_expectation,
+    assert_number,
+    check_accuracy_cells,
+    check_all_tables,
+    check_cells,
+    confusion_expectation,
+    csv_rows,
+    final,
+    wilson_pct,
+)
 from episode_builders import episode, write_run
-from scipy.stats import binomtest
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.proportion import proportion_confint
+
+from planner_loop.analysis.tables import read_csv_cells
 
 from planner_loop.analysis.report import write_report
-from planner_loop.analysis.tables import read_csv_cells
 
 T, F, P = True, False, None   # ground truth valid / invalid / no parsable plan (invalid)
 
@@ -93,41 +102,29 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def csv_rows(report_dir: Path, name: str) -> list[dict[str, str]]:
-    return read_csv_cells(report_dir / "tables" / f"{name}.csv")
+def specs() -> list[dict[str, Cond]]:
+    """The two runs as the shared checker describes them, in report order."""
+    verifiers = {"llm-only": "none", "llm+llm": "llm critic (detailed)", "llm+sound": "symbolic"}
+    valmeekam = {
+        name: Cond(system, feedback or {"llm-only": "none", "llm+llm": "binary"}[system],
+                   {f"instance-{i}": r for i, r in instances.items()},
+                   {f"instance-{i}": SIZES[i] for i in instances}, verifiers[system],
+                   frozenset({f"instance-{ERROR_EPISODE[1]}"}) if name == ERROR_EPISODE[0] else frozenset())
+        for name, (system, feedback, _, instances) in VALMEEKAM.items()
+    }
+    bohnet = {
+        name: Cond(system, "none" if system == "llm-only" else "binary", {f"instance-{i}": r for i, r in instances.items()},
+                   {f"instance-{i}": SIZES[i] for i in instances},
+                   "none" if system == "llm-only" else
+                   "llm critic (detailed), step-wise" + (f", {votes} votes" if votes > 1 else ""),
+                   instance_set="blocksworld/bohnet")
+        for name, (system, _, votes, instances) in BOHNET.items()
+    }
+    return [valmeekam, bohnet]
 
 
-def wilson_pct(count: int, n: int) -> tuple[float, float]:
-    low, high = proportion_confint(count, n, alpha=0.05, method="wilson")
-    return 100 * low, 100 * high
-
-
-def assert_number(text: str, expected: float | None) -> None:
-    if expected is None:
-        assert text == ""
-    else:
-        assert text != "", f"expected {expected}, got an empty cell"
-        assert float(text) == pytest.approx(expected, abs=5e-5), (text, expected)
-
-
-def final(rounds: list[tuple[bool | None, bool | None]]) -> tuple[bool, bool | None]:
-    truth, verdict = rounds[-1]
-    return bool(truth), verdict
-
-
-def accuracy_expectation(instances: dict[int, list[tuple[bool | None, bool | None]]]) -> dict[str, float]:
-    n = len(instances)
-    correct = sum(final(r)[0] for r in instances.values())
-    low, high = wilson_pct(correct, n)
-    return {"n": n, "correct": correct, "accuracy %": 100 * correct / n, "CI low %": low, "CI high %": high,
-            "mean rounds": sum(len(r) for r in instances.values()) / n}
-
-
-def check_accuracy_cells(row: dict[str, str], expected: dict[str, float]) -> None:
-    assert int(row["n"]) == expected["n"]
-    assert int(row["correct"]) == expected["correct"]
-    for column in ("accuracy %", "CI low %", "CI high %", "mean rounds"):
-        assert_number(row[column], expected[column])
+def test_every_cell_of_every_table(report_dir: Path) -> None:
+    check_all_tables(report_dir, specs())
 
 
 def test_accuracy_table_every_cell(report_dir: Path) -> None:
@@ -167,30 +164,6 @@ def test_accuracy_table_every_cell(report_dir: Path) -> None:
             assert_number(row["paper mean rounds"], paper[3])
 
 
-def confusion_expectation(pairs: list[tuple[bool | None, bool | None]]) -> dict[str, float | None]:
-    tp = sum(1 for truth, said in pairs if truth and said is True)
-    fp = sum(1 for truth, said in pairs if not truth and said is True)
-    tn = sum(1 for truth, said in pairs if not truth and said is False)
-    fn = sum(1 for truth, said in pairs if truth and said is False)
-    unreadable = sum(1 for _, said in pairs if said is None)
-    valid = sum(1 for truth, _ in pairs if truth)
-    invalid = len(pairs) - valid
-    low, high = wilson_pct(fp, invalid) if invalid else (None, None)
-    return {
-        "judged": len(pairs), "valid plans": valid, "invalid plans": invalid, "TP": tp, "FP": fp, "TN": tn,
-        "FN": fn, "unreadable": unreadable,
-        "TP rate %": 100 * tp / valid if valid else None, "FP rate %": 100 * fp / invalid if invalid else None,
-        "FP rate CI low %": low, "FP rate CI high %": high,
-        "TN rate %": 100 * tn / invalid if invalid else None, "FN rate %": 100 * fn / valid if valid else None,
-        "critic accuracy %": 100 * (tp + tn) / len(pairs),
-    }
-
-
-def check_confusion(row: dict[str, str], expected: dict[str, float | None]) -> None:
-    for column, value in expected.items():
-        assert_number(row[column], value)
-
-
 def test_critic_final_table_every_cell(report_dir: Path) -> None:
     rows = csv_rows(report_dir, "critic_final")
     assert [r["condition"] for r in rows] == ["llm+llm", "with-critique", "with-voting"]
@@ -201,7 +174,7 @@ def test_critic_final_table_every_cell(report_dir: Path) -> None:
         ["2", "3", "1", "1", "1", "3", "5"]
     for name, row in by_name.items():
         instances = VALMEEKAM[name][3] if name in VALMEEKAM else BOHNET[name][3]
-        check_confusion(row, confusion_expectation([final(r) for r in instances.values()]))
+        check_cells(row, confusion_expectation([final(r) for r in instances.values()]))
     assert llm["paper TP/valid"] == "54/55" and llm["paper FP/invalid"] == "38/45"
     assert_number(llm["paper FP rate %"], 100 * 38 / 45)
     assert_number(llm["paper critic accuracy %"], 61.0)
@@ -218,32 +191,7 @@ def test_critic_rounds_table_every_cell(report_dir: Path) -> None:
         name = row["condition"]
         instances = VALMEEKAM[name][3] if name in VALMEEKAM else BOHNET[name][3]
         pairs = [(bool(truth), said) for r in instances.values() for truth, said in r]
-        check_confusion(row, confusion_expectation(pairs))
-
-
-def test_critic_by_round_every_cell(report_dir: Path) -> None:
-    rows = csv_rows(report_dir, "critic_by_round")
-    expected_rows = []
-    for name in ("llm+llm", "with-critique", "with-voting"):
-        instances = VALMEEKAM[name][3] if name in VALMEEKAM else BOHNET[name][3]
-        for number in range(1, max(len(r) for r in instances.values()) + 1):
-            at = [r[number - 1] for r in instances.values() if len(r) >= number]
-            invalid = [said for truth, said in at if not truth]
-            valid = [said for truth, said in at if truth]
-            fp = sum(1 for said in invalid if said is True)
-            tp = sum(1 for said in valid if said is True)
-            low, high = wilson_pct(fp, len(invalid)) if invalid else (None, None)
-            expected_rows.append({
-                "condition": name, "round": number, "judged": len(at), "invalid plans": len(invalid), "FP": fp,
-                "FP rate %": 100 * fp / len(invalid) if invalid else None, "FP rate CI low %": low,
-                "FP rate CI high %": high, "valid plans": len(valid), "TP": tp,
-                "TP rate %": 100 * tp / len(valid) if valid else None,
-            })
-    assert len(rows) == len(expected_rows)
-    for row, expected in zip(rows, expected_rows, strict=True):
-        assert row["condition"] == expected.pop("condition")
-        for column, value in expected.items():
-            assert_number(row[column], value)
+        check_cells(row, confusion_expectation(pairs))
 
 
 def test_feedback_table_every_cell(report_dir: Path) -> None:
@@ -268,49 +216,6 @@ def test_feedback_table_every_cell(report_dir: Path) -> None:
             assert_number(row["paper mean rounds"], mean_rounds)
         else:
             assert row["paper"] == ""
-
-
-@pytest.mark.parametrize(("table", "column", "size_index"), [("by_blocks", "blocks", 0), ("by_length", "optimal length", 1)])
-def test_breakdown_tables_every_cell(report_dir: Path, table: str, column: str, size_index: int) -> None:
-    rows = csv_rows(report_dir, table)
-    expected_rows = []
-    for name, spec in [*VALMEEKAM.items(), *BOHNET.items()]:
-        instances = spec[3]
-        for value in sorted({SIZES[i][size_index] for i in instances}):
-            part = {i: r for i, r in instances.items() if SIZES[i][size_index] == value}
-            expected_rows.append((name, value, accuracy_expectation(part)))
-    assert [(r["condition"], int(r[column])) for r in rows] == [(n, v) for n, v, _ in expected_rows]
-    for row, (_, _, expected) in zip(rows, expected_rows, strict=True):
-        check_accuracy_cells(row, expected)
-
-
-def test_paired_table_every_cell(report_dir: Path) -> None:
-    rows = csv_rows(report_dir, "paired")
-    order = list(VALMEEKAM) + list(BOHNET)
-    expected_rows = []
-    for a, b in combinations(order, 2):
-        spec_a = VALMEEKAM.get(a) or BOHNET[a]
-        spec_b = VALMEEKAM.get(b) or BOHNET[b]
-        if (a in VALMEEKAM) != (b in VALMEEKAM):
-            continue   # different instance sets: nothing to pair
-        shared = sorted(set(spec_a[3]) & set(spec_b[3]))
-        outcome = [(final(spec_a[3][i])[0], final(spec_b[3][i])[0]) for i in shared]
-        both = sum(1 for x, y in outcome if x and y)
-        only_a = sum(1 for x, y in outcome if x and not y)
-        only_b = sum(1 for x, y in outcome if y and not x)
-        neither = sum(1 for x, y in outcome if not x and not y)
-        p_value = mcnemar([[both, only_a], [only_b, neither]], exact=True).pvalue
-        # the exact McNemar test is a two-sided binomial test on the discordant pairs
-        if only_a + only_b:
-            assert p_value == pytest.approx(binomtest(only_a, only_a + only_b, 0.5).pvalue)
-        acc_a, acc_b = 100 * (both + only_a) / len(shared), 100 * (both + only_b) / len(shared)
-        expected_rows.append((a, b, len(shared), both, only_a, only_b, neither, acc_a, acc_b, acc_b - acc_a, p_value))
-    assert [(r["A"], r["B"]) for r in rows] == [(e[0], e[1]) for e in expected_rows]
-    columns = ("paired", "both", "only A", "only B", "neither", "accuracy A %", "accuracy B %", "B - A (points)")
-    for row, expected in zip(rows, expected_rows, strict=True):
-        for column, value in zip(columns, expected[2:10], strict=True):
-            assert_number(row[column], value)
-        assert float(row["McNemar p"]) == pytest.approx(expected[10], rel=1e-5)
 
 
 def test_soundness_table_every_cell(report_dir: Path) -> None:
