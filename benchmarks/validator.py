@@ -1,0 +1,154 @@
+"""Plans validated per second: planner-loop's validator vs unified-planning's, in one run.
+
+Workload 1: PlanBench-size plans -- the ground-truth plans of PlanBench's Blocks World result file
+(../shared/planbench, claude-3-opus task 1) when present, else random-walk plans on random 3-8 block
+problems. Workload 2: one 100,000-step Blocks World plan (pick-up/put-down cycles, then a real plan).
+
+Both validators get the problem already parsed; each side is timed from plan text to verdict (plan
+parsing included); planner-loop is also timed on validation alone. Figures are the best of several
+repeats, as wall-clock and as process CPU time (the machine may be shared, CPU time is steadier).
+
+    .venv/bin/python benchmarks/validator.py [--up-long-steps N] [--repeats R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from planner_loop.planning import Task, applicable_actions, parse_plan, parse_task, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANBENCH = ROOT.parent / "shared" / "planbench"
+RESULTS = PLANBENCH / "llm_planning_analysis" / "results" / "blocksworld" / "claude-3-opus" / "task_1_plan_generation.json"
+INSTANCES = PLANBENCH / "plan-bench" / "instances" / "blocksworld"
+FIXTURE_DOMAIN = ROOT / "tests" / "fixtures" / "planning" / "bw-domain.pddl"
+
+
+def planbench_workload() -> list[tuple[str, str, str]]:
+    """(domain text, problem text, plan text) for every PlanBench ground-truth plan."""
+    records = json.loads(RESULTS.read_text())["instances"]
+    domain = (INSTANCES / "generated_domain.pddl").read_text()
+    return [
+        (domain, (INSTANCES / "generated_basic" / f"instance-{r['instance_id']}.pddl").read_text(), r["ground_truth_plan"])
+        for r in records
+    ]
+
+
+def generated_workload(count: int = 500, seed: int = 0) -> list[tuple[str, str, str]]:
+    """Random 3-8 block problems whose goal is the end of a random walk, which is the plan."""
+    rng = random.Random(seed)
+    domain = FIXTURE_DOMAIN.read_text()
+    items = []
+    for index in range(count):
+        names = [f"b{i}" for i in range(rng.randint(3, 8))]
+        init = ["(handempty)"] + [f"(ontable {n})" for n in names] + [f"(clear {n})" for n in names]
+        head = f"(define (problem g{index}) (:domain blocks) (:objects {' '.join(names)}) (:init {' '.join(init)})"
+        task = parse_task(domain, head + " (:goal (and (handempty))))")
+        state, steps = task.init, []
+        for _ in range(rng.randint(4, 20)):
+            action = rng.choice(list(applicable_actions(task, state)))
+            steps.append(action.to_pddl())
+            state = (state - action.delete) | action.add
+        goal = " ".join("(" + " ".join(a) + ")" for a in sorted(state) if a[0] == "on") or "(handempty)"
+        items.append((domain, head + f" (:goal (and {goal})))", "\n".join(steps) + "\n"))
+    return items
+
+
+def long_plan(task: Task, cycles: int) -> str:
+    """``cycles`` pick-up/put-down (or unstack/stack) pairs on a clear block; the state is unchanged."""
+    block = next(a[1] for a in sorted(task.init) if a[0] == "clear")
+    below = next((a[2] for a in task.init if a[0] == "on" and a[1] == block), None)
+    if below is None:
+        return f"(pick-up {block})\n(put-down {block})\n" * cycles
+    return f"(unstack {block} {below})\n(stack {block} {below})\n" * cycles
+
+
+def best_of(repeats: int, run: Callable[[], Any]) -> tuple[float, float]:
+    """Best (wall seconds, CPU seconds) of ``repeats`` calls of ``run``."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        run()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--up-long-steps", type=int, default=100_000,
+                        help="steps of the long plan given to unified-planning (slow: ~30 s for 100,000)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats for planner-loop (best is reported)")
+    args = parser.parse_args()
+
+    import unified_planning.shortcuts as up
+    from unified_planning.engines import ValidationResultStatus
+    from unified_planning.io import PDDLReader
+
+    up.get_environment().credits_stream = None
+    reader = PDDLReader()
+    validator = up.PlanValidator(name="sequential_plan_validator")
+
+    on_disk = RESULTS.is_file()
+    source = "PlanBench ground-truth plans (claude-3-opus task-1 file)" if on_disk else "generated random-walk plans"
+    items = planbench_workload() if on_disk else generated_workload()
+    tasks = [parse_task(d, p) for d, p, _ in items]
+    up_problems = [reader.parse_problem_string(d, p) for d, p, _ in items]
+    plans = [plan for _, _, plan in items]
+    parsed = [parse_plan(p) for p in plans]
+    assert all(validate(t, p).valid for t, p in zip(tasks, parsed))  # also warms the grounding caches
+
+    def ours() -> None:
+        for task, text in zip(tasks, plans):
+            validate(task, parse_plan(text))
+
+    def ours_validate_only() -> None:
+        for task, plan in zip(tasks, parsed):
+            validate(task, plan)
+
+    def theirs() -> None:
+        for problem, text in zip(up_problems, plans):
+            assert validator.validate(problem, reader.parse_plan_string(problem, text)).status == ValidationResultStatus.VALID
+
+    n = len(plans)
+    lengths = [len(p.steps) for p in parsed]
+    ours_wall, ours_cpu = best_of(args.repeats, ours)
+    only_wall, only_cpu = best_of(args.repeats, ours_validate_only)
+    up_wall, up_cpu = best_of(1, theirs)
+    print(f"workload 1: {n} {source}; steps mean {statistics.mean(lengths):.1f}, max {max(lengths)}")
+    print("                                   wall us/plan   CPU us/plan   plans/s (wall)")
+    print(f"  planner-loop parse+validate   {ours_wall / n * 1e6:12.1f}  {ours_cpu / n * 1e6:12.1f}  {n / ours_wall:14,.0f}")
+    print(f"  planner-loop validate only    {only_wall / n * 1e6:12.1f}  {only_cpu / n * 1e6:12.1f}  {n / only_wall:14,.0f}")
+    print(f"  unified-planning              {up_wall / n * 1e6:12.1f}  {up_cpu / n * 1e6:12.1f}  {n / up_wall:14,.1f}")
+    print(f"  ratio unified-planning / planner-loop (parse+validate): wall {up_wall / ours_wall:,.0f}x, "
+          f"CPU {up_cpu / ours_cpu:,.0f}x")
+
+    task, real_plan = tasks[0], plans[0]
+    text = long_plan(task, (100_000 - len(parsed[0].steps)) // 2) + real_plan
+    long = parse_plan(text)
+    steps = len(long.steps)
+    parse_wall, parse_cpu = best_of(3, lambda: parse_plan(text))
+    check_wall, check_cpu = best_of(3, lambda: validate(task, long))
+    assert validate(task, long).valid
+    print(f"workload 2: one {steps:,}-step plan")
+    print(f"  planner-loop parse    wall {parse_wall:.3f} s  CPU {parse_cpu:.3f} s")
+    print(f"  planner-loop validate wall {check_wall:.3f} s  CPU {check_cpu:.3f} s")
+    print(f"  planner-loop total    wall {parse_wall + check_wall:.3f} s  CPU {parse_cpu + check_cpu:.3f} s")
+    up_steps = min(args.up_long_steps, steps)
+    up_text = text if up_steps == steps else long_plan(task, up_steps // 2)
+    up_problem = up_problems[0]
+    up_long_wall, up_long_cpu = best_of(1, lambda: validator.validate(up_problem, reader.parse_plan_string(up_problem, up_text)))
+    per_step_ours = (parse_cpu + check_cpu) / steps
+    print(f"  unified-planning parse+validate of {up_steps:,} steps: wall {up_long_wall:.2f} s  CPU {up_long_cpu:.2f} s")
+    print(f"  ratio per step (CPU): {up_long_cpu / up_steps / per_step_ours:,.0f}x")
+
+
+if __name__ == "__main__":
+    main()
