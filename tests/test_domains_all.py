@@ -24,7 +24,7 @@ from planner_loop.planning.task import Task, parse_task
 from planner_loop.planning.validator import validate
 from planner_loop.resources import builtin_dir
 
-REGISTRY = DomainRegistry.default(plugins=False)
+REGISTRY = DomainRegistry.default()
 NAMES = REGISTRY.names()
 _TASKS: dict[str, list[Task]] = {}
 

@@ -85,6 +85,18 @@ def test_last_code_fence_wins(registry: DomainRegistry, task: Task) -> None:
     assert steps(registry, task, text) == EXPECTED
 
 
+def test_stray_json_does_not_hide_a_text_plan(registry: DomainRegistry, task: Task) -> None:
+    text = "Using [1, 2] as scratch:\n(unstack d c)\n(put-down d)\n(pick-up c)\n(stack c a)\n[]"
+    assert steps(registry, task, text) == EXPECTED
+
+
+def test_blocks_past_the_twelve_colours(registry: DomainRegistry) -> None:
+    domain = registry.get("blocksworld")
+    problem = PROBLEM.replace("(:objects a b c d)", "(:objects a b c d m)").replace("(ontable c)", "(ontable c) (ontable m) (clear m)")
+    task = parse_task(domain.domain_file.read_text(), problem)
+    assert steps(registry, task, "pick up the block m\n2. Stack block m on the red block.") == ["(pick-up m)", "(stack m a)"]
+
+
 def test_pddl_keeps_what_the_model_said(registry: DomainRegistry, task: Task) -> None:
     # unknown objects and wrong arity are the validator's business, not the extractor's
     assert steps(registry, task, "(stack c z)\n(pick-up a b)") == ["(stack c z)", "(pick-up a b)"]

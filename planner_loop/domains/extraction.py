@@ -283,17 +283,17 @@ class PlanReader:
             items: Any = None
             if isinstance(data, Mapping):
                 items = next((data[k] for k in _PLAN_KEYS if isinstance(data.get(k), list)), None)
-            elif isinstance(data, list):
+            elif isinstance(data, list) and data:
                 items = data
             if items is None:
                 continue
-            steps = []
-            for index, item in enumerate(items, 1):
-                step = self.read_json_item(item)
-                if step is None:
-                    return None, f"JSON plan item {index} is not an action: {json.dumps(item)[:80]}"
-                steps.append(step)
-            return steps, None
+            steps = [self.read_json_item(item) for item in items]
+            bad = next((i for i, step in enumerate(steps) if step is None), None)
+            if bad is None:
+                return [step for step in steps if step is not None], None
+            if isinstance(data, Mapping):  # an explicit {"plan": [...]} that is not a plan is an error
+                return None, f"JSON plan item {bad + 1} is not an action: {json.dumps(items[bad])[:80]}"
+            # a bare list of something else ("[1, 2]") is not a plan; read the text instead
         return None, None
 
 
