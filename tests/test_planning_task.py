@@ -258,3 +258,12 @@ def test_planbench_mystery_and_logistics_instances_load(folder: str) -> None:
     assert files
     for file in files:
         assert load_task(domain, file).goal
+
+
+@pytest.mark.parametrize("precondition", ["", ":precondition ()", ":precondition (and)"])
+def test_empty_or_missing_precondition_is_the_empty_condition(precondition: str) -> None:
+    domain = ("(define (domain d) (:requirements :strips) (:predicates (p ?x) (q))\n"
+              f"  (:action go :parameters (?x) {precondition} :effect (and (p ?x) (not (q)))))")
+    task = parse_task(domain, "(define (problem p) (:domain d) (:objects a) (:init (q)) (:goal (and (p a))))")
+    schema = task.actions["go"]
+    assert (schema.pre_pos, schema.pre_neg, schema.add, schema.delete) == ((), (), (("p", "?x"),), (("q",),))

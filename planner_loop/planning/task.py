@@ -297,12 +297,18 @@ def _parsers() -> tuple[Any, Any]:
 _COMMENT = re.compile(r";[^\n]*")
 
 
+_PARAMETERS_THEN_EFFECT = re.compile(r"(:parameters\s*\((?:[^()]|\([^()]*\))*\))(\s*:effect\b)")
+
+
 class _Source:
     """The (comment-stripped, lower-cased) text of one file, for locating names by line."""
 
     def __init__(self, text: str, name: str) -> None:
         self.name = name
         self.text = _COMMENT.sub(lambda m: " " * len(m.group()), text).lower()
+        # The pddl package cannot read an action without :precondition; give it the empty one
+        # (on the same line, so line numbers stay right).
+        self.text = _PARAMETERS_THEN_EFFECT.sub(r"\1 :precondition (and)\2", self.text)
 
     def line_of(self, pattern: str, start: int = 0) -> int | None:
         match = re.compile(pattern).search(self.text, start)
@@ -433,11 +439,11 @@ def _single_type(tags: Any) -> str:
 
 def _literals(formula: Any, src: _Source, where: str, start: int) -> Iterator[tuple[str, Any, bool]]:
     """Flatten a conjunction into ("atom"|"eq", pddl-object, positive); refuse anything else."""
-    from pddl.logic.base import And, Not
+    from pddl.logic.base import And, Not, Or
     from pddl.logic.predicates import EqualTo, Predicate
 
-    if formula is None:
-        return
+    if formula is None or (isinstance(formula, (And, Or)) and not formula.operands):
+        return  # "()" and "(and)": the empty condition
     if isinstance(formula, And):
         for operand in formula.operands:
             yield from _literals(operand, src, where, start)
