@@ -165,6 +165,41 @@ class RunStore:
         os.replace(tmp, file)
 
 
+class CoalescedModel:
+    """A ChatModel wrapper that sends identical concurrent requests once and shares the reply.
+
+    Conditions of one experiment often open with the same prompt (same instance and seed); the
+    response cache serves repeats that come later, this serves repeats that are still in flight.
+    """
+
+    def __init__(self, model: ChatModel) -> None:
+        self.model = model
+        self.spec = model.spec
+        self._inflight: dict[str, asyncio.Future[list[Any]]] = {}
+
+    async def complete(self, messages: Any, params: Any) -> list[Any]:
+        key = json.dumps([[m.to_json() for m in messages], params.to_json()], sort_keys=True)
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self.model.complete(messages, params)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+
+    async def aclose(self) -> None:
+        await self.model.aclose()
+
+
 @dataclass(frozen=True)
 class RunProgress:
     """Progress so far, reported after each finished episode."""
@@ -270,8 +305,9 @@ async def run_experiment(
     try:
         for spec, role in specs:
             if spec not in models:
-                models[spec] = open_model(spec, cache=cache, call_log=call_log, concurrency=config.concurrency,
-                                          timeout_s=timeout, role=role)
+                models[spec] = CoalescedModel(open_model(  # type: ignore[assignment]
+                    spec, cache=cache, call_log=call_log, concurrency=config.concurrency, timeout_s=timeout,
+                    role=role))
         verifiers = {c.name: _build_verifier(config, c, domain, models) for c in config.conditions}
         prompts = PromptBuilder(domain, config.prompt.encoding, constrained=bool(config.generator.constrained))
         semaphore = asyncio.Semaphore(config.concurrency)

@@ -155,7 +155,8 @@ def test_llm_critic_loop_and_false_positive(tmp_path: Path) -> None:
     assert records["binary"]["verifier"]["feedback"] == "binary"
     assert records["detailed"]["verifier"]["critic_mode"] == "detailed"
     assert "orange block on it" in records["detailed"]["rounds"][1]["messages"][-1]["content"]
-    assert requests == 2 * 6
+    # 2 conditions x 3 rounds x (generator + critic), less the shared identical first generator prompt
+    assert requests == 2 * 6 - 1
 
     # a critic that accepts the broken plan: the loop stops, ground truth disagrees
     fooled = ScriptedReplies([BAD_NL, NONSENSE, GOOD_NL], critic_default="Looks right.\nVerdict: valid")
