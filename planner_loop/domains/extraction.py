@@ -109,7 +109,7 @@ class PlanReader:
     def __init__(self, task: Task, phrases: Phrasebook) -> None:
         self.task = task
         self.phrases = phrases
-        self.actions = {name.lower(): len(schema.parameters) for name, schema in task.actions.items()}
+        self.actions = {name.lower(): len(task.actions[name].parameters) for name in sorted(task.actions)}
         changed = {atom[0] for schema in task.actions.values() for atom in (*schema.add, *schema.delete)}
         self.static_predicates = frozenset(task.predicates) - changed
         objects = [o.lower() for o in task.objects]
@@ -147,7 +147,7 @@ class PlanReader:
                 if i % 2:
                     regex += rf"(?P<g{piece}>{obj})"
                 else:
-                    regex += r"\s+".join(re.escape(w) for w in piece.split(" ")) if piece.strip() else piece.replace(" ", r"\s*")
+                    regex += r"\s+".join(re.escape(w) for w in piece.split(" ")) if piece.strip() else r"\s+" * bool(piece)
             compiled.append((action, re.compile(regex), self.actions[action]))
         return tuple(compiled)
 
@@ -155,14 +155,14 @@ class PlanReader:
     def verbs(self) -> tuple[_Verb, ...]:
         verbs: list[_Verb] = []
         for action, arity in self.actions.items():
-            phrases = {action}
+            phrases = [action]  # a list, not a set: ties between actions must break the same way every run
             template = self.phrases.action_templates.get(action)
             if template:
                 lead = re.split(r"\{\d+\}", template.lower(), maxsplit=1)[0].split()
                 while lead and lead[-1] in _ARTICLES:
                     lead.pop()
-                if lead:
-                    phrases.add(" ".join(lead))
+                if lead and " ".join(lead) != action:
+                    phrases.append(" ".join(lead))
             for phrase in phrases:
                 pattern = re.compile(rf"(?<![\w-]){_words_pattern(phrase)}(?![\w-])")
                 verbs.append(_Verb(action, pattern, arity))
