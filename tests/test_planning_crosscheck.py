@@ -150,3 +150,44 @@ def test_typed_domain_agrees_with_unified_planning() -> None:
             assert (ours.valid, ours.failed_step) == _up_verdict(up_problem, plan, validator), plan
             seen.add((ours.valid, ours.failed_step is None))
     assert len(seen) >= 2
+
+
+@pytest.mark.slow
+def test_depots_agrees_with_unified_planning() -> None:
+    """A two-level type hierarchy (Depots): an optimal plan and well-typed mutants of it."""
+    from unified_planning.io import PDDLReader
+
+    from planner_loop.planning import solve
+
+    up_shortcuts.get_environment().credits_stream = None
+    domain = (FIXTURES / "depots-domain.pddl").read_text()
+    problem = (FIXTURES / "depots-problem.pddl").read_text()
+    task = parse_task(domain, problem)
+    up_problem = PDDLReader().parse_problem_string(domain, problem)
+    best = solve(task, planner="astar")
+    assert best is not None
+    plan = list(best.steps)
+    rng = random.Random(3)
+    outcomes = set()
+    with up_shortcuts.PlanValidator(name="sequential_plan_validator") as validator:
+        for attempt in range(60):
+            mutant = plan[: rng.randrange(1, len(plan))] if attempt % 4 == 3 else plan[:]
+            for _ in range(rng.randint(0, 2)):
+                i = rng.randrange(len(mutant))
+                choice = rng.randrange(3)
+                if choice == 0:
+                    del mutant[i]
+                elif choice == 1:
+                    j = rng.randrange(len(mutant))
+                    mutant[i], mutant[j] = mutant[j], mutant[i]
+                else:
+                    step = mutant[i]
+                    types = [t for _, t in task.actions[step.name].parameters]
+                    k = rng.randrange(len(step.args))
+                    args = list(step.args)
+                    args[k] = rng.choice([o for o in task.objects if task.is_instance(o, types[k])])
+                    mutant[i] = PlanStep(step.name, tuple(args))
+            ours = validate(task, Plan(tuple(mutant)))
+            assert (ours.valid, ours.failed_step) == _up_verdict(up_problem, mutant, validator), mutant
+            outcomes.add((ours.valid, ours.failed_step is None))
+    assert len(outcomes) == 3  # valid, goal failure and step failure all occur

@@ -267,3 +267,12 @@ def test_empty_or_missing_precondition_is_the_empty_condition(precondition: str)
     task = parse_task(domain, "(define (problem p) (:domain d) (:objects a) (:init (q)) (:goal (and (p a))))")
     schema = task.actions["go"]
     assert (schema.pre_pos, schema.pre_neg, schema.add, schema.delete) == ((), (), (("p", "?x"),), (("q",),))
+
+
+def test_depots_type_hierarchy_loads() -> None:
+    task = load_task(FIXTURES / "depots-domain.pddl", FIXTURES / "depots-problem.pddl")
+    assert task.types["crate"] == "surface" and task.types["surface"] == "locatable"
+    assert task.is_instance("crate0", "locatable") and not task.is_instance("crate0", "place")
+    with pytest.raises(GroundingError) as caught:
+        task.ground("drive", ("truck0", "depot0", "crate0"))
+    assert caught.value.kind == "type-mismatch"
