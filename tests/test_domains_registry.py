@@ -78,6 +78,8 @@ def test_data_file_errors_name_file_and_line(tmp_path: Path) -> None:
     assert error.value.describe().startswith("d.yaml:4: unknown key 'colour'")
     with pytest.raises(ConfigError, match="numbered"):
         parse_domain_spec("name: x\npredicates: {p: 'the {x}'}\nactions: {}\n", source="d.yaml")
+    with pytest.raises(ConfigError, match="has 1 group"):
+        parse_domain_spec("name: x\npredicates: {}\nactions: {}\nobject_patterns: {'p(\\d+)': 'package {2}'}\n")
     spec = parse_domain_spec("name: x\npredicates: {on: 'the {0} on {1}', off: null}\nactions: {}\n")
     assert set(spec.predicates) == {"on", "off"}  # YAML 1.1 would read these keys as booleans
 

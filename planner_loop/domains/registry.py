@@ -26,13 +26,17 @@ from planner_loop.resources import builtin_dir
 ENTRY_POINT_GROUP = "planner_loop.domains"
 
 
-def load_domain(path: Path | str, *, generator: object | None = None) -> TemplateDomain:
+def load_domain(path: Path | str, *, generator: object | None = None, check: bool = True) -> TemplateDomain:
     """A domain from its data: a ``domain.yaml`` file or the folder that holds it (and its PDDL).
 
     ``generator`` (a ``planner_loop.generation.ProblemGenerator``) is what ``domain.generator()``
-    returns; without it, the data file's ``generator`` key names a registered one.
+    returns; without it, the data file's ``generator`` key names a registered one. With ``check``
+    the templates are checked against the PDDL file now (:class:`ConfigError` if they do not fit).
     """
-    return TemplateDomain.from_path(path, generator=generator)
+    domain = TemplateDomain.from_path(path, generator=generator)
+    if check:
+        domain.check()
+    return domain
 
 
 def builtin_domain_dirs() -> list[Path]:
@@ -52,7 +56,8 @@ class DomainRegistry:
     @classmethod
     def default(cls, *, plugins: bool = True) -> DomainRegistry:
         """The built-in data domains plus (when ``plugins``) those of installed entry points."""
-        registry = cls(load_domain(folder) for folder in builtin_domain_dirs())
+        # built-ins are checked by the test suite; reading their PDDL lazily keeps this cheap
+        registry = cls(load_domain(folder, check=False) for folder in builtin_domain_dirs())
         if plugins:
             for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 for domain in _domains_from_entry_point(entry_point):

@@ -165,10 +165,18 @@ def parse_domain_spec(text: str, *, source: Path | str = "<domain.yaml>", base_d
     objects = {name: str(display) for name, display in mapping("objects").items()}
     patterns: list[tuple[str, str]] = []
     for pattern, display in (data.get("object_patterns") or {}).items():
+        where = lines.get("object_patterns")
         try:
-            re.compile(str(pattern))
+            groups = re.compile(str(pattern)).groups
         except re.error as error:
-            raise ConfigError(f"object pattern {pattern!r}: {error}", source=source, line=lines.get("object_patterns")) from None
+            raise ConfigError(f"object pattern {pattern!r}: {error}", source=source, line=where) from None
+        fields = _template_fields(str(display), source, where, f"object pattern {pattern!r}")
+        if any(f > groups for f in fields):
+            raise ConfigError(
+                f"object pattern {pattern!r} has {groups} group(s); its display {display!r} may use {{0}}..{{{groups}}}",
+                source=source,
+                line=where,
+            )
         patterns.append((str(pattern), str(display)))
     name = str(data["name"]).strip()
     if not re.fullmatch(r"[A-Za-z][\w-]*", name):
@@ -363,8 +371,13 @@ class TemplateDomain:
         if missing:
             raise ConfigError(f"no template for action {missing[0]!r}", source=source)
         for predicate, template in self.spec.predicates.items():
-            if template is not None and predicate not in self.schema.predicates:
+            if template is None:
+                continue
+            if predicate not in self.schema.predicates:
                 raise ConfigError(f"predicate {predicate!r} is not in {self.domain_file.name}", source=source)
+            arity = self.schema.predicates[predicate]
+            if any(f >= arity for f in _template_fields(template, source or "<data>", None, f"predicate {predicate!r}")):
+                raise ConfigError(f"predicate {predicate!r} takes {arity} argument(s): its template uses more", source=source)
 
     @property
     def action_templates(self) -> Mapping[str, str]:
