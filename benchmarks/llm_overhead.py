@@ -1,0 +1,163 @@
+"""Overhead of the LLM layer, measured against its limits in the same run.
+
+1. Throughput: calls/s through ``open_model`` (cache off, retries on, call log on) against the fake
+   server with fixed latency L and concurrency C; the limit is C/L. The fake server runs in a child
+   process so it does not share the interpreter lock with the client.
+2. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
+   llama.cpp server) versus the same llama.cpp server called in-process (``handle_chat_completions``),
+   same weights, threads and prompts, runs interleaved.
+
+Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 1280] [--latency 0.2] [--concurrency 64]
+[--rounds 5] [--skip-embedded]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openai
+
+from planner_loop.llm import CallLog, ChatMessage, SamplingParams, open_model
+from planner_loop.llm.embedded import LocalServer, LocalServerConfig, find_default_weights
+
+SERVER_CHILD = """
+import sys
+from planner_loop.llm.fake_server import FakeOpenAIServer
+with FakeOpenAIServer(lambda req: "ok " + req["messages"][-1]["content"], latency_s=float(sys.argv[1])) as server:
+    print(server.base_url, flush=True)
+    sys.stdin.read()
+    print(server.requests, server.max_in_flight, flush=True)
+"""
+
+
+async def layer_throughput(base_url: str, calls: int, concurrency: int, log_path: Path) -> tuple[float, float]:
+    """(calls/s, client CPU ms per call) through open_model."""
+    model = open_model(f"openai:fake@{base_url}", cache=None, call_log=CallLog(log_path),
+                       concurrency=concurrency, timeout_s=30, env={})
+    params = SamplingParams()
+    # warm the connection pool so connection set-up is not billed to the measured window
+    await asyncio.gather(*(model.complete([ChatMessage("user", f"warm {i}")], params) for i in range(concurrency)))
+    start, cpu = time.perf_counter(), time.process_time()
+    replies = await asyncio.gather(*(model.complete([ChatMessage("user", f"q{i}")], params) for i in range(calls)))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    await model.aclose()
+    assert all(r[0].text == f"ok q{i}" for i, r in enumerate(replies))
+    return calls / elapsed, cpu / calls * 1000
+
+
+async def bare_client_throughput(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
+    """Baseline: the bare openai client with a semaphore, no cache/retry/log layer."""
+    client = openai.AsyncOpenAI(api_key="x", base_url=base_url, max_retries=0, timeout=30,
+                                http_client=openai.DefaultAsyncHttpxClient(trust_env=False))
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(text: str) -> str:
+        async with limit:
+            reply = await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}],
+                                                         temperature=0.0, max_tokens=512, seed=0)
+            return reply.choices[0].message.content or ""
+
+    await asyncio.gather(*(one(f"warm {i}") for i in range(concurrency)))
+    start, cpu = time.perf_counter(), time.process_time()
+    texts = await asyncio.gather(*(one(f"q{i}") for i in range(calls)))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    await client.close()
+    assert texts[7] == "ok q7"
+    return calls / elapsed, cpu / calls * 1000
+
+
+def throughput(calls: int, latency: float, concurrency: int) -> None:
+    child = subprocess.Popen([sys.executable, "-c", SERVER_CHILD, str(latency)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdin is not None
+    base_url = child.stdout.readline().strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        bare, bare_cpu = asyncio.run(bare_client_throughput(base_url, calls, concurrency))
+        rate, cpu = asyncio.run(layer_throughput(base_url, calls, concurrency, Path(tmp) / "calls.jsonl"))
+    child.stdin.close()
+    requests, in_flight = child.stdout.readline().split()
+    child.wait(10)
+    limit = concurrency / latency
+    print(f"fake server L={latency * 1000:.0f} ms, C={concurrency}, {calls} calls (+{concurrency} warm-up), "
+          f"cache off, call log on")
+    print(f"  layer: {rate:.1f} calls/s; limit C/L = {limit:.1f} calls/s; ratio = {rate / limit:.3f} "
+          f"(server saw {requests} requests, at most {in_flight} at once)")
+    print(f"  client CPU per call: layer {cpu:.2f} ms, bare openai client {bare_cpu:.2f} ms; "
+          f"bare client {bare:.1f} calls/s (ratio {bare / limit:.3f}); layer/bare = {rate / bare:.3f}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+EMBEDDED_PROMPTS = [
+    "Describe how to stack block a on block b, step by step.",
+    "Explain what a plan is in automated planning.",
+    "List three facts about the blocks world domain.",
+]
+
+
+def embedded(rounds: int, max_tokens: int) -> None:
+    config = LocalServerConfig()
+    direct = LocalServer(find_default_weights(), "direct", config)
+    direct.start()
+    model = open_model("local", cache=None, call_log=None, concurrency=1, timeout_s=600, env={},
+                       local_server=config)
+    layer_rates: list[float] = []
+    direct_rates: list[float] = []
+
+    async def through_layer(prompt: str) -> float:
+        start = time.perf_counter()
+        [reply] = await model.complete([ChatMessage("user", prompt)], SamplingParams(max_tokens=max_tokens))
+        return reply.completion_tokens / (time.perf_counter() - start)
+
+    def in_process(prompt: str) -> float:
+        start = time.perf_counter()
+        result = direct.handle_chat({"messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
+                                     "temperature": 0.0, "seed": 0})
+        return int(result["usage"]["completion_tokens"]) / (time.perf_counter() - start)
+
+    async def run_all() -> None:
+        await through_layer("warm up")  # starts the server
+        in_process("warm up")
+        for index in range(rounds):
+            for prompt in EMBEDDED_PROMPTS:
+                # alternate which side goes first so drifting machine load hits both equally
+                if index % 2 == 0:
+                    direct_rates.append(in_process(prompt))
+                    layer_rates.append(await through_layer(prompt))
+                else:
+                    layer_rates.append(await through_layer(prompt))
+                    direct_rates.append(in_process(prompt))
+        await model.aclose()
+
+    asyncio.run(run_all())
+    direct.stop()
+    layer = statistics.median(layer_rates)
+    base = statistics.median(direct_rates)
+    print(f"embedded SmolLM2-135M Q4_1, threads={config.threads}, poll={config.poll}, max_tokens={max_tokens}, "
+          f"{len(layer_rates)} generations each side (median)")
+    print(f"  layer: {layer:.1f} tok/s; xllamacpp in-process: {base:.1f} tok/s; ratio = {layer / base:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=1280)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--skip-embedded", action="store_true")
+    args = parser.parse_args()
+    throughput(args.calls, args.latency, args.concurrency)
+    if not args.skip_embedded:
+        embedded(args.rounds, args.max_tokens)
+
+
+if __name__ == "__main__":
+    main()
