@@ -70,6 +70,17 @@ class Table:
         """The typed value at ``row`` (0-based) and ``column`` (header)."""
         return self.rows[row][self.column_names.index(column)]
 
+    def select(self, names: tuple[str, ...]) -> Table:
+        """The same table restricted to the columns ``names`` (in that order)."""
+        indices = [self.column_names.index(name) for name in names]
+        return Table(
+            name=self.name, title=self.title, description=self.description,
+            columns=tuple(self.columns[i] for i in indices),
+            rows=tuple(tuple(row[i] for i in indices) for row in self.rows),
+            sources=tuple({name: refs for name, refs in sources.items() if name in names} for sources in self.sources),
+            notes=self.notes,
+        )
+
     def frame(self, style: str = "markdown") -> pd.DataFrame:
         """The table as a DataFrame of formatted strings (``style`` is ``markdown`` or ``csv``)."""
         data = [

@@ -17,7 +17,16 @@ STUDIES: dict[str, tuple[str, ...]] = {
     "valmeekam2023": ("valmeekam2023.yaml", "valmeekam2023-feedback.yaml"),
     "bohnet2025": ("bohnet2025.yaml",),
 }
-SUMMARY_TABLES = ("accuracy", "critic_final", "feedback", "soundness")
+# What the terminal shows of each table (the files hold every column).
+SUMMARY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accuracy": ("condition", "n", "correct", "accuracy %", "CI low %", "CI high %", "mean rounds",
+                 "paper accuracy %", "paper mean rounds"),
+    "critic_final": ("condition", "valid plans", "invalid plans", "TP", "FP", "TN", "FN", "unreadable",
+                     "FP rate %", "paper FP/invalid"),
+    "feedback": ("feedback", "condition", "n", "correct", "accuracy %", "CI low %", "CI high %", "mean rounds",
+                 "paper accuracy %", "paper mean rounds"),
+    "soundness": ("condition", "n", "accepted", "accepted invalid", "gave up (solvable)", "valid plan lost", "errors"),
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -100,9 +109,9 @@ def _print_tables(report: Report) -> None:
     from planner_loop.analysis.tables import to_markdown
 
     for table in report.tables:
-        if table.name in SUMMARY_TABLES and table.rows:
+        if table.name in SUMMARY_COLUMNS and table.rows:
             typer.echo(f"\n## {table.title}\n")
-            typer.echo(to_markdown(table).rstrip("\n"))
+            typer.echo(to_markdown(table.select(SUMMARY_COLUMNS[table.name])).rstrip("\n"))
 
 
 def _print_locations(report: Report) -> None:
