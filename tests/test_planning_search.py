@@ -109,3 +109,12 @@ def test_goal_true_initially_gives_empty_plan() -> None:
 def test_unknown_planner_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         solve(TYPED, planner="magic")
+
+
+@needs_fd
+def test_fast_downward_timeout_is_a_search_error() -> None:
+    from planner_loop.planning.search import SearchError
+
+    task = parse_task(BW_DOMAIN, _random_bw(random.Random(2), 12))
+    with pytest.raises(SearchError, match="timed out"):
+        solve(task, planner="fast-downward", timeout_s=0.05)

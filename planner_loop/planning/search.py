@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,17 +93,21 @@ def _solve_fast_downward(task: Task, *, optimal: bool, timeout_s: float) -> Plan
         (folder / "problem.pddl").write_text(problem_to_pddl(task), encoding="utf-8")
         command = [sys.executable, str(driver), *alias, "--plan-file", "plan.txt", "--sas-file", "output.sas",
                    "domain.pddl", "problem.pddl", *search]
-        try:
-            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=timeout_s,
-                                    check=False)
-        except subprocess.TimeoutExpired:
-            raise SearchError(f"Fast Downward timed out after {timeout_s:g} s on {task.name}") from None
-        if result.returncode in _FD_UNSOLVABLE:
+        # Own session, so a timeout stops the driver's translate/search children too.
+        with subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True) as process:
+            try:
+                output, _ = process.communicate(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise SearchError(f"Fast Downward timed out after {timeout_s:g} s on {task.name}") from None
+        if process.returncode in _FD_UNSOLVABLE:
             return None
         plan_file = folder / "plan.txt"
-        if result.returncode not in _FD_SOLVED or not plan_file.is_file():
-            tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
-            raise SearchError(f"Fast Downward failed (exit {result.returncode}) on {task.name}: {' | '.join(tail)}")
+        if process.returncode not in _FD_SOLVED or not plan_file.is_file():
+            tail = output.strip().splitlines()[-3:]
+            raise SearchError(f"Fast Downward failed (exit {process.returncode}) on {task.name}: {' | '.join(tail)}")
         plan = parse_plan(plan_file.read_text(encoding="utf-8"))
     if plan.syntax_errors:
         raise SearchError(f"cannot read Fast Downward's plan: {plan.syntax_errors[0].message}")
