@@ -18,7 +18,7 @@ Definitions (the same wording appears in each table's description):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from itertools import combinations
 from typing import Any
 
@@ -509,9 +509,3 @@ TABLE_BUILDERS: tuple[Callable[[RunRecords], Table], ...] = (
 def all_tables(records: RunRecords) -> list[Table]:
     """Every table of the report, in report order."""
     return [build(records) for build in TABLE_BUILDERS]
-
-
-def table_names() -> Sequence[str]:
-    """File stems of the tables ``all_tables`` produces, in order."""
-    return ("accuracy", "critic_final", "critic_rounds", "critic_by_round", "feedback", "by_blocks",
-            "by_length", "paired", "soundness")
