@@ -198,9 +198,10 @@ class ExperimentConfig(_Strict):
         return ExperimentConfig.model_validate(data)
 
     def hash(self) -> str:
-        """Hash of everything that determines the episode records (concurrency excluded)."""
+        """Hash of everything that determines the episode records (concurrency and cache excluded)."""
         data = self.model_dump(mode="json")
         data.pop("concurrency")
+        data.pop("cache")
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

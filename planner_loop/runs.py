@@ -177,7 +177,7 @@ class CoalescedModel:
         self.spec = model.spec
         self._inflight: dict[str, asyncio.Future[list[Any]]] = {}
 
-    async def complete(self, messages: Any, params: Any) -> list[Any]:
+    async def complete(self, messages: Any, params: Any, role: str | None = None) -> list[Any]:
         key = json.dumps([[m.to_json() for m in messages], params.to_json()], sort_keys=True)
         pending = self._inflight.get(key)
         if pending is not None:
@@ -185,7 +185,10 @@ class CoalescedModel:
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self.model.complete(messages, params)
+            if role is None:
+                result = await self.model.complete(messages, params)
+            else:
+                result = await self.model.complete(messages, params, role=role)  # type: ignore[call-arg]
         except BaseException as error:
             future.set_exception(error)
             future.exception()  # mark retrieved: waiters re-raise it themselves
@@ -198,6 +201,21 @@ class CoalescedModel:
 
     async def aclose(self) -> None:
         await self.model.aclose()
+
+
+class RoleModel:
+    """One shared model seen under a role (``generator`` or ``critic``) for the call log."""
+
+    def __init__(self, model: CoalescedModel, role: str) -> None:
+        self.model = model
+        self.role = role
+        self.spec = model.spec
+
+    async def complete(self, messages: Any, params: Any) -> list[Any]:
+        return await self.model.complete(messages, params, role=self.role)
+
+    async def aclose(self) -> None:
+        """The shared model is closed by its owner."""
 
 
 @dataclass(frozen=True)
@@ -242,7 +260,7 @@ def _build_verifier(config: ExperimentConfig, condition: ConditionConfig, domain
     if constrained is None:
         constrained = bool(config.generator.constrained)
     return LLMCritic(
-        models[config.critic_model_of(condition)], domain, feedback=feedback, style=style,
+        models[f"critic:{config.critic_model_of(condition)}"], domain, feedback=feedback, style=style,
         stepwise=condition.stepwise, votes=condition.votes, temperature=condition.critic_temperature or 0.0,
         max_tokens=condition.critic_max_tokens, shots=condition.critic_shots,
         reference_guided=condition.reference_guided, constrained=constrained)
@@ -298,16 +316,18 @@ async def run_experiment(
         cache = ResponseCache(cache_path, config.cache.mode)
     bank = ExampleBank(domain, pool, config.prompt.example_rule)
     _load_solved(bank, store)
-    models: dict[str, ChatModel] = {}
-    specs = [(config.generator.model, "generator")]
-    specs += [(config.critic_model_of(c), "critic") for c in config.conditions if c.verifier == "llm"]
+    shared: dict[str, CoalescedModel] = {}
+    models: dict[str, ChatModel] = {}          # generator under its spec, critics under "critic:<spec>"
     timeout = config.generator.timeout_s
     try:
-        for spec, role in specs:
-            if spec not in models:
-                models[spec] = CoalescedModel(open_model(  # type: ignore[assignment]
-                    spec, cache=cache, call_log=call_log, concurrency=config.concurrency, timeout_s=timeout,
-                    role=role))
+        roles = [(config.generator.model, "generator")]
+        roles += [(config.critic_model_of(c), "critic") for c in config.conditions if c.verifier == "llm"]
+        for spec, role in roles:
+            if spec not in shared:
+                shared[spec] = CoalescedModel(open_model(spec, cache=cache, call_log=call_log,
+                                                         concurrency=config.concurrency, timeout_s=timeout,
+                                                         role=role))
+            models[spec if role == "generator" else f"critic:{spec}"] = RoleModel(shared[spec], role)
         verifiers = {c.name: _build_verifier(config, c, domain, models) for c in config.conditions}
         prompts = PromptBuilder(domain, config.prompt.encoding, constrained=bool(config.generator.constrained))
         semaphore = asyncio.Semaphore(config.concurrency)
@@ -345,7 +365,7 @@ async def run_experiment(
 
         await _run_all([one(*job) for job in todo])
     finally:
-        for model in models.values():
+        for model in shared.values():
             await model.aclose()
         if cache is not None:
             cache.close()

@@ -157,6 +157,8 @@ def test_llm_critic_loop_and_false_positive(tmp_path: Path) -> None:
     assert "orange block on it" in records["detailed"]["rounds"][1]["messages"][-1]["content"]
     # 2 conditions x 3 rounds x (generator + critic), less the shared identical first generator prompt
     assert requests == 2 * 6 - 1
+    roles = [json.loads(line)["role"] for line in (tmp_path / "run" / "calls.jsonl").read_text().splitlines()]
+    assert roles.count("critic") == 6 and roles.count("generator") >= 5
 
     # a critic that accepts the broken plan: the loop stops, ground truth disagrees
     fooled = ScriptedReplies([BAD_NL, NONSENSE, GOOD_NL], critic_default="Looks right.\nVerdict: valid")
@@ -220,3 +222,16 @@ def test_unreachable_endpoint_stops_with_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError):
         asyncio.run(run_experiment(cfg, tmp_path / "run"))
     assert RunStore(tmp_path / "run").episodes() == []
+
+
+def test_critic_sees_malformed_steps_as_written(tmp_path: Path) -> None:
+    # a wrong-arity step cannot be phrased in words; the critic is shown it in PDDL, the validator rejects it
+    script = ScriptedReplies(["(unstack b)\n(pick-up a)", GOOD_NL],
+                             {GOOD_PLAN_TEXT: "Verdict: valid"}, critic_default="Verdict: valid")
+    records, _ = run(script, [{"name": "c", "system": "llm+llm"}], tmp_path)
+    record = records["c"]
+    assert record["rounds"][0]["plan"] == ["(unstack b)", "(pick-up a)"]
+    assert record["rounds"][0]["ground_truth"]["errors"][0]["kind"] == "arity"
+    assert record["final"] == {"round": 1, "valid": False, "accepted": True, "critic_valid": True}
+    prompt = script.critic_requests[0]["messages"][-1]["content"]
+    assert "[PLAN]\n(unstack b)\npick up the red block\n[PLAN END]" in prompt

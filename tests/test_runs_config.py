@@ -93,6 +93,8 @@ def test_overrides_and_hash() -> None:
     assert moved.generator.constrained is False          # re-derived for a non-local model
     assert moved.instances.limit == 3
     assert config.with_overrides(concurrency=9).hash() == config.hash()   # concurrency is not part of it
+    replay = parse_experiment({**base(critic_model="openai:judge"), "cache": {"mode": "replay", "path": "x"}})
+    assert replay.hash() == config.hash()
     assert moved.hash() != config.hash()
 
 

@@ -25,7 +25,7 @@ from planner_loop.verifiers.protocol import Verdict, VerifyContext
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
     from planner_loop.llm.protocol import ChatModel
-    from planner_loop.planning.plan import Plan
+    from planner_loop.planning.plan import Plan, PlanStep
     from planner_loop.planning.task import Task
 
 CRITIC_SCHEMA: Mapping[str, Any] = {
@@ -116,6 +116,12 @@ def read_verdict(text: str) -> CriticReading:
     return CriticReading(None, text.strip(), "conflicting" if phrases else "unreadable")
 
 
+def _well_formed(task: Task, step: PlanStep) -> bool:
+    schema = task.actions.get(step.name)
+    return (schema is not None and len(schema.parameters) == len(step.args)
+            and all(arg in task.objects for arg in step.args))
+
+
 def broken_plan(task: Task, plan: Plan) -> Plan:
     """A deterministic invalid variant of a valid plan: without its first step (else its last)."""
     from planner_loop.planning.plan import Plan as PlanType
@@ -174,10 +180,14 @@ class LLMCritic:
         return fill(self._t["problem"], init=_sentence(self.domain.render_state(sorted(task.init), "nl")),
                     goal=_sentence(self.domain.render_goal(task, "nl")))
 
-    def _plan_text(self, plan: Plan | None, reply: str | None) -> str:
+    def _plan_text(self, task: Task, plan: Plan | None, reply: str | None) -> str:
         if plan is None:
             return (reply or "").strip()
-        return self.domain.render_plan(plan, self.style).strip()
+        if all(_well_formed(task, step) for step in plan.steps) and not plan.syntax_errors:
+            return self.domain.render_plan(plan, self.style).strip()
+        # A step the domain cannot phrase (wrong arity, unknown name) is shown as written, in PDDL.
+        return "\n".join(self.domain.render_action(step, self.style).strip() if _well_formed(task, step)
+                         else step.to_pddl() for step in plan.steps)
 
     def _instruction(self) -> str:
         parts = [self._instructions[self.feedback]]
@@ -250,7 +260,7 @@ class LLMCritic:
         if self.reference_guided and context.reference_plan is not None:
             parts.append(fill(self._t["reference"],
                               reference=self.domain.render_plan(context.reference_plan, self.style).strip()))
-        parts.append(fill(self._t["plan"], plan=self._plan_text(plan, context.reply)))
+        parts.append(fill(self._t["plan"], plan=self._plan_text(task, plan, context.reply)))
         parts.append(self._instruction())
         return [ChatMessage("system", self._t["system"].strip()),
                 ChatMessage("user", "\n\n".join(p.strip("\n") for p in parts))]
