@@ -135,22 +135,23 @@ def read_episode_records(run_dir: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _run_labels(run_dirs: list[Path]) -> list[tuple[str, Path]]:
-    """Label each run by its directory name, disambiguated by parent folders when names clash."""
-    labels: list[tuple[str, Path]] = []
-    used: set[str] = set()
-    for run_dir in run_dirs:
-        resolved = run_dir.resolve()
-        parts = resolved.parts
-        depth = 1
-        label = parts[-1] if parts else str(run_dir)
-        while label in used and depth < len(parts):
-            depth += 1
-            label = "/".join(parts[-depth:])
-        if label in used:
-            raise UserInputError("the same run directory was given twice", source=run_dir)
-        used.add(label)
-        labels.append((label, run_dir))
-    return labels
+    """Label each run by its directory name; runs whose names clash all get parent folders added."""
+    parts = [run_dir.resolve().parts for run_dir in run_dirs]
+    if len(set(parts)) != len(parts):
+        duplicate = next(d for d, p in zip(run_dirs, parts, strict=True) if parts.count(p) > 1)
+        raise UserInputError("the same run directory was given twice", source=duplicate)
+    depths = [1] * len(parts)
+
+    def label(index: int) -> str:
+        return "/".join(parts[index][-depths[index]:])
+
+    while True:
+        labels = [label(i) for i in range(len(parts))]
+        clashing = [i for i, text in enumerate(labels) if labels.count(text) > 1]
+        if not clashing:
+            return list(zip(labels, run_dirs, strict=True))
+        for index in clashing:
+            depths[index] = min(depths[index] + 1, len(parts[index]))
 
 
 def _study_of(run_dir: Path, records: list[tuple[int, dict[str, Any]]]) -> str | None:
