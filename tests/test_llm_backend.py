@@ -228,3 +228,13 @@ def test_role_and_fields_recorded_per_call(tmp_path: Path) -> None:
     assert set(first) >= {"call_id", "model", "request_hash", "params", "usage", "latency_s", "cache", "retries",
                           "error"}
     assert first["cache"] == "off" and first["error"] is None and len(first["request_hash"]) == 64
+
+
+def test_model_survives_a_new_event_loop(tmp_path: Path) -> None:
+    with FakeOpenAIServer(answer) as server:
+        model = model_for(server, concurrency=2)
+        first = asyncio.run(model.complete(ask(1), SamplingParams()))
+        second = asyncio.run(model.complete(ask(2), SamplingParams()))
+        asyncio.run(model.aclose())
+        assert server.requests == 2
+    assert (first[0].text, second[0].text) == ("answer to question 1", "answer to question 2")

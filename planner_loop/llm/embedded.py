@@ -147,6 +147,7 @@ class LocalServer:
     def stop(self) -> None:
         """Shut the server down (llama.cpp stops its loop when the object is released)."""
         self._server = None
+        self.base_url = ""
 
 
 class LocalChatModel(OpenAIChatModel):
@@ -160,11 +161,14 @@ class LocalChatModel(OpenAIChatModel):
                          key_base_url=None, key_model=key_model, supports_n=False, **kwargs)
         # More requests in flight than server slots would only queue inside llama.cpp and eat
         # into their timeouts.
+        self._concurrency = config.parallel
         self._semaphore = asyncio.Semaphore(config.parallel)
         self._server = LocalServer(model_path, alias, config)
 
     async def _open_client(self) -> openai.AsyncOpenAI:
-        self._base_url = await asyncio.to_thread(self._server.start)
+        if not self._server.base_url:
+            await asyncio.to_thread(self._server.start)
+        self._base_url = self._server.base_url
         return self._make_client(self._base_url, self._server.api_key)
 
     async def aclose(self) -> None:

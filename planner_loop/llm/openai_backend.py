@@ -76,9 +76,21 @@ class OpenAIChatModel:
         self._call_log = call_log
         self._prices = prices
         self._supports_n = supports_n
+        self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)
         self._client: openai.AsyncOpenAI | None = None
         self._client_lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _bind_loop(self) -> None:
+        """Follow the running event loop: a model reused under a new ``asyncio.run`` gets a fresh
+        client and limits (both are tied to the loop they were first used in)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._client = None
+            self._semaphore = asyncio.Semaphore(self._concurrency)
+            self._client_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ endpoint
     async def _open_client(self) -> openai.AsyncOpenAI:
@@ -100,6 +112,7 @@ class OpenAIChatModel:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
+        self._bind_loop()  # a client from a finished loop cannot be closed, only dropped
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -119,6 +132,7 @@ class OpenAIChatModel:
     async def complete(self, messages: Sequence[ChatMessage], params: SamplingParams, *,
                        role: str | None = None) -> list[Completion]:
         """Return ``params.n`` completions; ``role`` (e.g. generator, critic) overrides the log role."""
+        self._bind_loop()
         messages = tuple(messages)
         who = self.role if role is None else role
         keys = [request_key(self._kind, self._key_base_url, self._key_model, messages, params, i)
