@@ -4,8 +4,9 @@
    server with fixed latency L and concurrency C; the limit is C/L. The fake server runs in a child
    process so it does not share the interpreter lock with the client.
 2. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
-   llama.cpp server) versus the same llama.cpp server called in-process (``handle_chat_completions``),
-   same weights, threads and prompts, runs interleaved.
+   llama.cpp server) versus the very same llama.cpp server called in-process
+   (``handle_chat_completions``): same weights, threads and prompts, runs interleaved, order
+   alternating between rounds.
 
 Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 1280] [--latency 0.2] [--concurrency 64]
 [--rounds 5] [--skip-embedded]``
@@ -26,7 +27,7 @@ from pathlib import Path
 import openai
 
 from planner_loop.llm import CallLog, ChatMessage, SamplingParams, open_model
-from planner_loop.llm.embedded import LocalServer, LocalServerConfig, find_default_weights
+from planner_loop.llm.embedded import LocalChatModel, LocalServerConfig
 
 SERVER_CHILD = """
 import sys
@@ -104,10 +105,10 @@ EMBEDDED_PROMPTS = [
 
 def embedded(rounds: int, max_tokens: int) -> None:
     config = LocalServerConfig()
-    direct = LocalServer(find_default_weights(), "direct", config)
-    direct.start()
     model = open_model("local", cache=None, call_log=None, concurrency=1, timeout_s=600, env={},
                        local_server=config)
+    assert isinstance(model, LocalChatModel)
+    direct = model.server
     layer_rates: list[float] = []
     direct_rates: list[float] = []
 
@@ -137,7 +138,6 @@ def embedded(rounds: int, max_tokens: int) -> None:
         await model.aclose()
 
     asyncio.run(run_all())
-    direct.stop()
     layer = statistics.median(layer_rates)
     base = statistics.median(direct_rates)
     print(f"embedded SmolLM2-135M Q4_1, threads={config.threads}, poll={config.poll}, max_tokens={max_tokens}, "

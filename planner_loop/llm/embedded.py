@@ -112,7 +112,10 @@ class LocalServer:
 
     def start(self) -> str:
         """Load the model and listen; returns the ``/v1`` base URL. Blocks for the load (~0.5 s)."""
-        import xllamacpp
+        try:
+            import xllamacpp
+        except ImportError as error:
+            raise ConfigError(f"local models need the xllamacpp runtime: pip install xllamacpp ({error})") from error
 
         params = xllamacpp.CommonParams()
         params.model.path = str(self.model_path)
@@ -164,6 +167,11 @@ class LocalChatModel(OpenAIChatModel):
         self._concurrency = config.parallel
         self._semaphore = asyncio.Semaphore(config.parallel)
         self._server = LocalServer(model_path, alias, config)
+
+    @property
+    def server(self) -> LocalServer:
+        """The llama.cpp server behind this model (running between first use and ``aclose``)."""
+        return self._server
 
     async def _open_client(self) -> openai.AsyncOpenAI:
         if not self._server.base_url:
