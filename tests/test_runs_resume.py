@@ -130,7 +130,7 @@ def test_resume_refuses_a_changed_config_and_show_reads_the_run(tmp_path: Path) 
     assert "sound/instance-1/seed0" in summary.stdout and "critic/instance-1/seed0" in summary.stdout
     transcript = run_cli("show", str(tmp_path / "run"), "critic/instance-1/seed0")
     assert transcript.returncode == 0, transcript.stderr
-    for text in ("round 1", "round 3", "pick up the blue block", "ground truth", "no plan read",
+    for text in ("round 1", "round 3", "pick up the blue block", "ground truth", "no plan read", "critic reply",
                  "termination", "accepted"):
         assert text in transcript.stdout, text
     missing = run_cli("show", str(tmp_path / "run"), "nope")

@@ -70,6 +70,8 @@ def show_command(
     manifest = store.manifest()
     records = store.episodes()
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))   # files and pipes: no squeezed columns
     if episode is None:
         _summary(console, manifest, records)
         return
@@ -90,10 +92,13 @@ def _summary(console: Any, manifest: dict[str, Any], records: list[dict[str, Any
     from rich.table import Table
 
     config = manifest.get("config", {})
-    table = Table(title=f"{manifest.get('name')}  ({len(records)} episodes, config {manifest.get('config_hash')})")
+    from rich import box
+
+    table = Table(title=f"{manifest.get('name')}  ({len(records)} episodes, config {manifest.get('config_hash')})",
+                  box=box.SIMPLE_HEAD)
     table.add_column("episode", no_wrap=True)
-    for column in ("system", "rounds", "termination", "accepted", "valid (truth)", "critic"):
-        table.add_column(column)
+    for column in ("system", "rounds", "termination", "accepted", "valid", "critic"):
+        table.add_column(column, no_wrap=True, min_width=len(column))
     for record in sorted(records, key=lambda r: r["key"]):
         final = record["final"]
         table.add_row(record["key"], record["system"], str(len(record["rounds"])), record["termination"],
@@ -142,8 +147,14 @@ def _transcript(console: Any, record: dict[str, Any]) -> None:
             lines.append(" ".join(item["plan"]) + "\n")
         lines.append("verdict: ", style="bold")
         lines.append({True: "valid", False: "invalid", None: "none / unreadable"}[verdict["valid"]] + "\n")
-        for vote in verdict.get("detail", {}).get("votes", []) if len(verdict.get("detail", {}).get("votes", [])) > 1 else []:
-            lines.append(f"  vote: {vote['valid']} ({vote['reading']})\n")
+        votes = verdict.get("detail", {}).get("votes", [])
+        for number, vote in enumerate(votes, start=1):
+            label = f"critic reply {number} ({vote['reading']}, {vote['valid']})" if len(votes) > 1 else (
+                f"critic reply ({vote['reading']})")
+            lines.append(label + ":\n", style="bold")
+            lines.append(vote["text"].strip()[-2000:] + "\n")
+        if verdict.get("detail", {}).get("error"):
+            lines.append(f"verifier error: {verdict['detail']['error']}\n", style="red")
         if verdict["feedback"]:
             lines.append("feedback: ", style="bold")
             lines.append(verdict["feedback"] + "\n")
