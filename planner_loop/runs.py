@@ -154,6 +154,23 @@ class RunStore:
             sink.flush()
             os.fsync(sink.fileno())
 
+    def canonicalise(self, keys: list[str]) -> None:
+        """Rewrite a complete ``episodes.jsonl`` in the experiment's job order (atomic replace).
+
+        Episodes are appended as they finish, so their order depends on timing; a finished run is put
+        in a fixed order so that re-running it (e.g. in replay mode) gives the same bytes.
+        """
+        records = {r["key"]: r for r in self._read_episodes()}
+        if set(records) != set(keys):
+            return
+        tmp = self.episodes_path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as sink:
+            for key in keys:
+                sink.write(json.dumps(records[key], ensure_ascii=False, sort_keys=True) + "\n")
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(tmp, self.episodes_path)
+
     def load_solved(self) -> dict[str, list[str] | None]:
         file = self.path / SOLVED
         return json.loads(file.read_text(encoding="utf-8")) if file.exists() else {}
@@ -308,6 +325,7 @@ async def run_experiment(
 
     report()
     if not todo:
+        store.canonicalise([episode_key(c.name, i.id, seed) for c, i, seed in jobs])
         return RunResult(store, len(jobs), 0, skipped)
 
     cache = None
@@ -364,6 +382,7 @@ async def run_experiment(
                 report()
 
         await _run_all([one(*job) for job in todo])
+        store.canonicalise([episode_key(c.name, i.id, seed) for c, i, seed in jobs])
     finally:
         for model in shared.values():
             await model.aclose()

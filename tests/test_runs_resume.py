@@ -168,3 +168,13 @@ def test_torn_last_line_is_discarded_on_resume(tmp_path: Path) -> None:
 def test_cli_help_lists_run_and_show() -> None:
     result = run_cli("--help")
     assert result.returncode == 0 and " run " in result.stdout and " show " in result.stdout
+
+
+def test_finished_run_is_written_in_job_order(tmp_path: Path) -> None:
+    script = ScriptedReplies(GENERATOR, CRITIC)
+    with FakeOpenAIServer(script, latency_s=0.01) as server:
+        config = write_config(tmp_path, server.base_url, limit=3)
+        done = run_cli("run", str(config), "--out", str(tmp_path / "run"), "--concurrency", "4")
+    assert done.returncode == 0, done.stderr
+    keys = [r["key"] for r in RunStore(tmp_path / "run").episodes()]
+    assert keys == [f"{c}/instance-{i}/seed0" for c in ("sound", "critic") for i in (1, 2, 3)]
