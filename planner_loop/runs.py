@@ -23,7 +23,7 @@ from planner_loop.errors import ConfigError
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
     from planner_loop.experiment import ConditionConfig, ExperimentConfig, Instance
-    from planner_loop.llm import CallLog, ChatModel
+    from planner_loop.llm import ChatModel
     from planner_loop.loop import Episode
     from planner_loop.prompts import ExampleBank
     from planner_loop.verifiers.protocol import Verifier
