@@ -118,3 +118,15 @@ def test_fast_downward_timeout_is_a_search_error() -> None:
     task = parse_task(BW_DOMAIN, _random_bw(random.Random(2), 12))
     with pytest.raises(SearchError, match="timed out"):
         solve(task, planner="fast-downward", timeout_s=0.05)
+
+
+@pytest.mark.parametrize("planner", ["fast-downward", "astar", "bfs"])
+def test_goal_true_initially_is_solved_by_the_empty_plan(planner: str) -> None:
+    # An on-only goal with no atoms (every target block on the table) holds at once; Fast Downward
+    # itself exits 34 on an empty goal, so solve must answer before calling it.
+    domain = "(define (domain d) (:requirements :strips) (:predicates (p)) (:action a :parameters () :precondition (p) :effect (not (p))))"
+    problem = "(define (problem q) (:domain d) (:init (p)) (:goal (and)))"
+    task = parse_task(domain, problem)
+    plan = solve(task, optimal=True, planner=planner)
+    assert plan is not None and plan.steps == ()
+    assert optimal_plan_length(task, planner=planner) == 0

@@ -58,6 +58,9 @@ def solve(task: Task, *, optimal: bool = True, planner: str = "auto",
         raise ConfigError(f"unknown planner '{planner}' (choose from {', '.join(PLANNERS)})")
     if planner == "auto":
         planner = "fast-downward" if fast_downward_driver() is not None else "astar"
+    if validate(task, Plan(())).valid:
+        # The goal already holds. Fast Downward refuses an empty goal ("does not support axioms").
+        return Plan(())
     if planner == "fast-downward":
         plan = _solve_fast_downward(task, optimal=optimal, timeout_s=timeout_s)
     elif planner == "astar":
