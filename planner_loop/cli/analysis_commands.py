@@ -54,6 +54,8 @@ def demo_command(
         "--study", help="demo (default without --model), valmeekam2023 (default with --model) or bohnet2025")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="first N instances only")] = None,
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", min=1, help="episodes in flight")] = None,
+    max_rounds: Annotated[Optional[int], typer.Option(
+        "--max-rounds", min=1, help="cap every condition's round limit (a quicker, smaller study)")] = None,
 ) -> None:
     """Reproduce the self-critique study: run it (offline with the embedded model by default), then report."""
     from planner_loop.errors import ConfigError
@@ -61,7 +63,7 @@ def demo_command(
     chosen = study or ("valmeekam2023" if model is not None else "demo")
     if chosen not in STUDIES:
         raise ConfigError(f"unknown study {chosen!r}; choose one of {', '.join(STUDIES)}")
-    run_dirs = run_study(chosen, out, model=model, limit=limit, concurrency=concurrency)
+    run_dirs = run_study(chosen, out, model=model, limit=limit, concurrency=concurrency, max_rounds=max_rounds)
     from planner_loop.analysis.report import write_report
 
     report = write_report(run_dirs, out / "report")
@@ -69,7 +71,8 @@ def demo_command(
     _print_locations(report)
 
 
-def run_study(name: str, out: Path, *, model: str | None, limit: int | None, concurrency: int | None) -> list[Path]:
+def run_study(name: str, out: Path, *, model: str | None, limit: int | None, concurrency: int | None,
+              max_rounds: int | None = None) -> list[Path]:
     """Run (or resume) every config of study ``name`` into ``out/runs/<config name>``; one shared cache."""
     import asyncio
 
@@ -91,6 +94,10 @@ def run_study(name: str, out: Path, *, model: str | None, limit: int | None, con
         experiment = load_experiment(config_file).with_overrides(model=model, limit=limit, concurrency=concurrency)
         data = experiment.model_dump(mode="json")
         data["cache"]["path"] = str(cache)   # the study's runs share first rounds and other identical calls
+        if max_rounds is not None:
+            for condition in data["conditions"]:
+                if condition["system"] != "llm-only":
+                    condition["max_rounds"] = min(condition["max_rounds"], max_rounds)
         experiment = type(experiment).model_validate(data)
         run_dir = out / "runs" / experiment.name
         with Progress(*columns, console=console, transient=False) as bar:
