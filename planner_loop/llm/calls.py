@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,11 @@ class CallRecord:
     time: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object written to ``calls.jsonl``."""
-        return asdict(self)
+        """The JSON object written to ``calls.jsonl`` (shallow: the fields are JSON-ready already)."""
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(CallRecord))
 
 
 @dataclass
