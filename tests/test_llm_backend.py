@@ -238,3 +238,21 @@ def test_model_survives_a_new_event_loop(tmp_path: Path) -> None:
         asyncio.run(model.aclose())
         assert server.requests == 2
     assert (first[0].text, second[0].text) == ("answer to question 1", "answer to question 2")
+
+
+def test_n_samples_emulated_when_server_rejects_n() -> None:
+    with FakeOpenAIServer(lambda req: f"seed={req.get('seed')}", reject_n=True) as server:
+        model = model_for(server)
+
+        async def go() -> tuple[list[Completion], list[Completion]]:
+            try:
+                return (await model.complete(ask(0), SamplingParams(n=2, seed=1)),
+                        await model.complete(ask(1), SamplingParams(n=2, seed=1)))
+            finally:
+                await model.aclose()
+
+        first, second = asyncio.run(go())
+        # one refused n=2 request, then separate calls; the model remembers not to ask again
+        assert server.requests == 1 + 2 + 2
+        assert [r.get("n") for r in server.received] == [2, None, None, None, None]
+    assert [c.text for c in first] == [c.text for c in second] == ["seed=1", "seed=2"]

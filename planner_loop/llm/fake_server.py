@@ -60,7 +60,8 @@ class FakeOpenAIServer:
     ``faults`` scripts the fault for the i-th chat request (``None`` = answer normally; requests past
     the end are answered normally); otherwise ``fault_rate`` draws a fault from ``fault_kinds`` with a
     ``random.Random(seed)``. ``models`` (when given) is the list of known model ids: other models get
-    404 ``model_not_found``. ``honour_n=False`` returns one choice whatever ``n`` asks for.
+    404 ``model_not_found``. ``honour_n=False`` returns one choice whatever ``n`` asks for;
+    ``reject_n=True`` answers ``n > 1`` with HTTP 400, as llama.cpp's server does.
     ``api_key`` (when given) must match the bearer token, else 401.
     """
 
@@ -77,6 +78,7 @@ class FakeOpenAIServer:
         hang_s: float = 3600.0,
         models: Sequence[str] | None = None,
         honour_n: bool = True,
+        reject_n: bool = False,
         api_key: str | None = None,
     ) -> None:
         for kind in list(faults or []) + list(fault_kinds):
@@ -92,6 +94,7 @@ class FakeOpenAIServer:
         self._hang_s = hang_s
         self._models = list(models) if models is not None else None
         self._honour_n = honour_n
+        self._reject_n = reject_n
         self._api_key = api_key
         self._lock = threading.Lock()
         self.requests = 0
@@ -252,6 +255,11 @@ class FakeOpenAIServer:
                 await self._send_json(writer, 404, _error_body(
                     f"The model `{model}` does not exist or you do not have access to it.",
                     "invalid_request_error", "model_not_found"))
+                return True
+            if self._reject_n and int(request.get("n") or 1) > 1:
+                await self._send_json(writer, 400, _error_body(
+                    f"Field 'n': Value must be between 1 <= value <= 1, but got {request['n']}",
+                    "invalid_request_error", None))
                 return True
             await self._send_json(writer, 200, self._reply(request, model))
             return True

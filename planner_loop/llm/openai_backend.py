@@ -34,6 +34,10 @@ _RAW_RESPONSE = importlib.import_module(
 _KEYLIKE = re.compile(r"\b(sk|key|tok)-[A-Za-z0-9_\-*.]{4,}")
 
 
+class _NRejected(ModelError):
+    """The server refused ``n > 1`` (HTTP 400 about ``n``): samples must be emulated."""
+
+
 class OpenAIChatModel:
     """A :class:`~planner_loop.llm.protocol.ChatModel` for one model at one OpenAI-compatible endpoint.
 
@@ -146,7 +150,11 @@ class OpenAIChatModel:
             else:
                 results[index] = hit
         if missing and self._supports_n and params.n > 1 and len(missing) == params.n:
-            results.update(await self._call(messages, params, missing, keys, who, n=params.n, seed=params.seed))
+            try:
+                results.update(await self._call(messages, params, missing, keys, who, n=params.n,
+                                                seed=params.seed))
+            except _NRejected:
+                self._supports_n = False  # e.g. llama.cpp's server: emulate from now on
             missing = [i for i in missing if i not in results]
         if missing:
             outcomes = await asyncio.gather(
@@ -242,8 +250,12 @@ class OpenAIChatModel:
                         data = await self._post(client, body)
         except (openai.OpenAIError, GarbledReplyError) as error:
             message = self._describe(error, attempts)
+            rejects_n = n > 1 and isinstance(error, openai.BadRequestError) and (
+                error.param == "n" or "'n'" in error.message)
             self._log(call_id, role, key, messages, params, indices, [], [], 0, 0, None,
                       time.perf_counter() - started, self._cache_mode(), attempts - 1, message, sent=body)
+            if rejects_n:
+                raise _NRejected(message) from None
             raise ModelError(message) from None
         latency = time.perf_counter() - started
         retries = attempts - 1
