@@ -1,14 +1,15 @@
 """Overhead of the LLM layer, measured against its limits in the same run.
 
 1. Throughput: calls/s through ``open_model`` (cache off, retries on, call log on) against the fake
-   server with fixed latency L and concurrency C; the limit is C/L. The fake server runs in a child
+   server with fixed latency L, driven by C workers that each make calls back to back; the limit is
+   C/L. The bare ``openai`` client driven the same way is measured too. The fake server runs in a child
    process so it does not share the interpreter lock with the client.
 2. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
    llama.cpp server) versus the very same llama.cpp server called in-process
    (``handle_chat_completions``): same weights, threads and prompts, runs interleaved, order
    alternating between rounds.
 
-Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 1280] [--latency 0.2] [--concurrency 64]
+Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 3200] [--latency 0.2] [--concurrency 64]
 [--rounds 5] [--skip-embedded]``
 """
 
@@ -46,32 +47,39 @@ async def layer_throughput(base_url: str, calls: int, concurrency: int, log_path
     params = SamplingParams()
     # warm the connection pool so connection set-up is not billed to the measured window
     await asyncio.gather(*(model.complete([ChatMessage("user", f"warm {i}")], params) for i in range(concurrency)))
+
+    async def worker(first: int) -> list[str]:
+        return [(await model.complete([ChatMessage("user", f"q{i}")], params))[0].text
+                for i in range(first, calls, concurrency)]
+
     start, cpu = time.perf_counter(), time.process_time()
-    replies = await asyncio.gather(*(model.complete([ChatMessage("user", f"q{i}")], params) for i in range(calls)))
+    texts = await asyncio.gather(*(worker(w) for w in range(concurrency)))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await model.aclose()
-    assert all(r[0].text == f"ok q{i}" for i, r in enumerate(replies))
+    assert all(text == f"ok q{i}" for w, chunk in enumerate(texts)
+               for text, i in zip(chunk, range(w, calls, concurrency), strict=True))
     return calls / elapsed, cpu / calls * 1000
 
 
 async def bare_client_throughput(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
-    """Baseline: the bare openai client with a semaphore, no cache/retry/log layer."""
+    """Baseline: the bare openai client driven by the same C workers, no cache/retry/log layer."""
     client = openai.AsyncOpenAI(api_key="x", base_url=base_url, max_retries=0, timeout=30,
                                 http_client=openai.DefaultAsyncHttpxClient(trust_env=False))
-    limit = asyncio.Semaphore(concurrency)
 
     async def one(text: str) -> str:
-        async with limit:
-            reply = await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}],
-                                                         temperature=0.0, max_tokens=512, seed=0)
-            return reply.choices[0].message.content or ""
+        reply = await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}],
+                                                     temperature=0.0, max_tokens=512, seed=0)
+        return reply.choices[0].message.content or ""
+
+    async def worker(first: int) -> list[str]:
+        return [await one(f"q{i}") for i in range(first, calls, concurrency)]
 
     await asyncio.gather(*(one(f"warm {i}") for i in range(concurrency)))
     start, cpu = time.perf_counter(), time.process_time()
-    texts = await asyncio.gather(*(one(f"q{i}") for i in range(calls)))
+    texts = await asyncio.gather(*(worker(w) for w in range(concurrency)))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await client.close()
-    assert texts[7] == "ok q7"
+    assert texts[7][0] == "ok q7"
     return calls / elapsed, cpu / calls * 1000
 
 
@@ -87,8 +95,8 @@ def throughput(calls: int, latency: float, concurrency: int) -> None:
     requests, in_flight = child.stdout.readline().split()
     child.wait(10)
     limit = concurrency / latency
-    print(f"fake server L={latency * 1000:.0f} ms, C={concurrency}, {calls} calls (+{concurrency} warm-up), "
-          f"cache off, call log on")
+    print(f"fake server L={latency * 1000:.0f} ms, C={concurrency} workers, {calls} calls "
+          f"(+{concurrency} warm-up), cache off, call log on")
     print(f"  layer: {rate:.1f} calls/s; limit C/L = {limit:.1f} calls/s; ratio = {rate / limit:.3f} "
           f"(server saw {requests} requests, at most {in_flight} at once)")
     print(f"  client CPU per call: layer {cpu:.2f} ms, bare openai client {bare_cpu:.2f} ms; "
@@ -147,7 +155,7 @@ def embedded(rounds: int, max_tokens: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1280)
+    parser.add_argument("--calls", type=int, default=3200)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=4)
