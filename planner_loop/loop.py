@@ -9,7 +9,7 @@ documented in ``docs/internals.md`` and ``docs/experiments.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planner_loop.llm.protocol import SamplingParams
@@ -99,7 +99,6 @@ class Episode:
     rounds: tuple[Round, ...]
     termination: str
     error: str | None
-    usage: Mapping[str, int] = field(default_factory=dict)   # calls and tokens (not recorded)
 
     @property
     def final(self) -> dict[str, Any]:
@@ -152,14 +151,10 @@ async def run_episode(
     max_rounds = condition.max_rounds or 1
     attempts: list[tuple[str, str]] = []
     rounds: list[Round] = []
-    usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
     examples = setup.examples[: setup.shots]
     for number in range(1, max_rounds + 1):
         messages = prompts.generator_messages(setup.task, examples, attempts, condition.context)
         completion = (await generator.complete(messages, setup.generator_params))[0]
-        usage["calls"] += 1
-        usage["prompt_tokens"] += completion.prompt_tokens
-        usage["completion_tokens"] += completion.completion_tokens
         extraction = domain.extract_plan(completion.text, setup.task)
         plan = extraction.plan
         parse_error = None if plan is not None else (extraction.error or "no plan found")
@@ -172,14 +167,13 @@ async def run_episode(
             verdict = Verdict(None, "", {"kind": verifier.kind, "error": str(error)})
             rounds.append(_round(number, messages, completion.text, plan, parse_error, verdict, truth,
                                  (completion.call_id,)))
-            return Episode(setup, tuple(rounds), "error", str(error), usage)
-        usage["calls"] += len(verdict.call_ids)
+            return Episode(setup, tuple(rounds), "error", str(error))
         rounds.append(_round(number, messages, completion.text, plan, parse_error, verdict, truth,
                              (completion.call_id, *verdict.call_ids)))
         if verdict.valid is True:
-            return Episode(setup, tuple(rounds), "accepted", None, usage)
+            return Episode(setup, tuple(rounds), "accepted", None)
         attempts.append((completion.text, verdict.feedback))
-    return Episode(setup, tuple(rounds), "max_rounds", None, usage)
+    return Episode(setup, tuple(rounds), "max_rounds", None)
 
 
 def _round(number: int, messages: Sequence[Any], reply: str, plan: Plan | None, parse_error: str | None,
