@@ -235,3 +235,18 @@ def test_critic_sees_malformed_steps_as_written(tmp_path: Path) -> None:
     assert record["final"] == {"round": 1, "valid": False, "accepted": True, "critic_valid": True}
     prompt = script.critic_requests[0]["messages"][-1]["content"]
     assert "[PLAN]\n(unstack b)\npick up the red block\n[PLAN END]" in prompt
+
+
+PLANBENCH = Path(__file__).resolve().parents[2] / "shared" / "planbench" / "plan-bench" / "instances" / "blocksworld"
+
+
+@pytest.mark.skipif(not (PLANBENCH / "generated_basic").is_dir(), reason="PlanBench copy not present")
+def test_planbench_folder_runs_with_planner_lengths(tmp_path: Path) -> None:
+    script = ScriptedReplies(["pick up the red block\n[PLAN END]"])
+    records, _ = run(script, [{"name": "only", "system": "llm-only"}], tmp_path,
+                     instances={"set": str(PLANBENCH / "generated_basic"), "limit": 1})
+    instance = records["only"]["instance"]
+    assert instance["id"] == "instance-1" and instance["set"] == str(PLANBENCH / "generated_basic")
+    assert instance["problem"].endswith("generated_basic/instance-1.pddl")
+    assert instance["blocks"] == 4 and isinstance(instance["optimal_length"], int)
+    assert records["only"]["rounds"][0]["plan"] == ["(pick-up a)"]
