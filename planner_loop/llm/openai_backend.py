@@ -13,7 +13,6 @@ import importlib
 import json
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +32,13 @@ _RAW_RESPONSE = importlib.import_module(
     openai.DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0]).Response
 _KEYLIKE = re.compile(r"\b(sk|key|tok)-[A-Za-z0-9_\-*.]{4,}")
 
+
+
+def _call_id(request_key: str) -> str:
+    """A call's id: derived from its request key (which includes the sample index), not drawn at random,
+    so a replayed run writes the same ids and hence byte-identical episode records. Identical requests
+    share an id: they are answered by the same cached completion."""
+    return request_key[:24]
 
 class _NRejected(ModelError):
     """The server refused ``n > 1`` (HTTP 400 about ``n``): samples must be emulated."""
@@ -178,7 +184,7 @@ class OpenAIChatModel:
             return None
         started = time.perf_counter()
         hit = self._cache.get(key)
-        call_id = uuid.uuid4().hex
+        call_id = _call_id(key)
         label = "replay" if mode == "replay" else "read"
         if hit is None:
             if mode != "replay":
@@ -238,8 +244,8 @@ class OpenAIChatModel:
                     keys: list[str], role: str, *, n: int, seed: int | None) -> dict[int, Completion]:
         client = await self._get_client()
         body = self._body(messages, params, n, seed)
-        call_id = uuid.uuid4().hex
         key = keys[indices[0]]
+        call_id = _call_id(key)
         attempts = 0
         started = time.perf_counter()
         try:
