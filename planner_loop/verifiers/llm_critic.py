@@ -168,6 +168,7 @@ class LLMCritic:
         all_templates = templates if templates is not None else load_templates(domain.domain_file)
         self._t: Mapping[str, str] = all_templates["critic"][style]
         self._instructions: Mapping[str, str] = all_templates["critic"]["instructions"]
+        self._demo: Mapping[str, str] = all_templates["critic"]["demonstration"]
         self._fb: Mapping[str, Any] = all_templates["feedback"]
         self.renderer = FeedbackRenderer(domain, style, all_templates)
 
@@ -215,11 +216,11 @@ class LLMCritic:
                 obj["feedback"] = feedback
             answer = json.dumps(obj)
         else:
-            verdict = "Verdict: valid" if report.valid else "Verdict: invalid"
+            verdict = self._demo["verdict_valid"] if report.valid else self._demo["verdict_invalid"]
             answer = "\n".join(part for part in (analysis, feedback, verdict) if part)
         return "\n\n".join([self._problem(example.task),
                             fill(self._t["plan"], plan=self.domain.render_plan(plan, self.style).strip()),
-                            "Answer:\n" + answer])
+                            self._demo["answer_heading"] + "\n" + answer])
 
     def _trace_text(self, task: Task, plan: Plan) -> str:
         """Step-wise state tracking written out by the validator (for judge demonstrations)."""
@@ -227,22 +228,24 @@ class LLMCritic:
         state = set(task.init)
         for number, step in enumerate(plan.steps, start=1):
             action = task.ground(step.name, step.args)
-            pre = [f"({' '.join(a)})" for a in sorted(action.pre_pos)]
-            unmet = [p for p, a in zip(pre, sorted(action.pre_pos), strict=True) if a not in state]
+            checks = [(f"({' '.join(a)})", a not in state) for a in sorted(action.pre_pos)]
+            checks += [(f"(not ({' '.join(a)}))", a in state) for a in sorted(action.pre_neg)]
+            pre = [text for text, _ in checks]
+            unmet = [text for text, failed in checks if failed]
             name = self.domain.render_action(step, self.style).strip()
             needs = self.renderer.literals(pre)
             if unmet:
-                lines.append(f"Step {number}: {name}. Needs: {needs}. Not satisfied: "
-                             f"{self.renderer.literals(unmet)}. The plan fails here.")
+                lines.append(fill(self._demo["step_failed"], step=str(number), action=name, needs=needs,
+                                  unmet=self.renderer.literals(unmet)))
                 return "\n".join(lines)
             state = (state - action.delete) | action.add
-            lines.append(f"Step {number}: {name}. Needs: {needs}. All satisfied. "
-                         f"State: {self.domain.render_state(sorted(state), self.style).strip()}")
+            lines.append(fill(self._demo["step_ok"], step=str(number), action=name, needs=needs,
+                              state=self.domain.render_state(sorted(state), self.style).strip()))
         missing = [lit.to_pddl() for lit in task.goal if (lit.atom in state) != lit.positive]
         if missing:
-            lines.append(f"Goal check: not reached: {self.renderer.literals(missing)}.")
+            lines.append(fill(self._demo["goal_missing"], unmet=self.renderer.literals(missing)))
         else:
-            lines.append("Goal check: every goal condition holds.")
+            lines.append(self._demo["goal_ok"])
         return "\n".join(lines)
 
     def messages(self, task: Task, plan: Plan | None, context: VerifyContext) -> list[ChatMessage]:
