@@ -72,6 +72,25 @@ def test_render_both_styles(name: str) -> None:
             assert domain.render_atom(atom, "pddl") == "(" + " ".join(atom) + ")"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_steps_the_domain_cannot_phrase_render_as_written_pddl(name: str) -> None:
+    # LLM plans may hold a known action with too few or too many arguments, or an unknown action:
+    # the renderer shows such a step as written instead of failing or guessing.
+    domain = REGISTRY.get(name)
+    task = sample_tasks(domain)[0]
+    action = sorted(task.actions)[0]
+    arity = len(task.actions[action].parameters)
+    objects = sorted(task.objects)
+    wrong_counts = [n for n in (arity - 1, arity + 1) if n >= 0]
+    for args in (tuple(objects[0] for _ in range(n)) for n in wrong_counts):
+        step = PlanStep(action, args)
+        assert domain.render_action(step) == "(" + " ".join((action, *args)) + ")"
+    unknown = PlanStep("no-such-action", tuple(objects[:1]))
+    assert domain.render_action(unknown) == f"(no-such-action {objects[0]})"
+    well_formed = PlanStep(action, tuple(objects[0] for _ in range(arity)))
+    assert "(" not in domain.render_action(well_formed)
+
+
 def random_plan(task: Task, draw: Callable[[st.SearchStrategy[Any]], Any]) -> Plan:
     steps = []
     for _ in range(draw(st.integers(1, 8))):

@@ -450,9 +450,12 @@ class TemplateDomain:
     def render_action(self, step: PlanStep, style: str = "nl") -> str:
         """One step: ``stack the red block on top of the blue block`` or ``(stack a b)``."""
         _check_style(style)
-        if style == "pddl" or step.name not in self.spec.actions:
+        template = self.spec.actions.get(step.name)
+        # A step the domain cannot phrase (unknown action, wrong argument count: an LLM's plan may hold
+        # either) is shown as written, in PDDL, rather than guessed at.
+        if style == "pddl" or template is None or _field_count(template) != len(step.args):
             return "(" + " ".join((step.name, *step.args)) + ")"
-        return self.spec.actions[step.name].format(*(self.display_name(a) for a in step.args))
+        return template.format(*(self.display_name(a) for a in step.args))
 
     def render_plan(self, plan: Plan, style: str = "nl") -> str:
         """One step per line, newline-terminated (empty string for an empty plan)."""
@@ -520,3 +523,8 @@ class TemplateDomain:
         from planner_loop.domains.obfuscation import RenamedGenerator
 
         return RenamedGenerator(base, self.spec.renamed_from.renaming, self.name, self.domain_file)
+
+
+def _field_count(template: str) -> int:
+    """Number of ``{}`` placeholders in a ``str.format`` template."""
+    return sum(1 for _, field, _, _ in string.Formatter().parse(template) if field is not None)

@@ -116,12 +116,6 @@ def read_verdict(text: str) -> CriticReading:
     return CriticReading(None, text.strip(), "conflicting" if phrases else "unreadable")
 
 
-def _well_formed(task: Task, step: PlanStep) -> bool:
-    schema = task.actions.get(step.name)
-    return (schema is not None and len(schema.parameters) == len(step.args)
-            and all(arg in task.objects for arg in step.args))
-
-
 def broken_plan(task: Task, plan: Plan) -> Plan:
     """A deterministic invalid variant of a valid plan: without its first step (else its last)."""
     from planner_loop.planning.plan import Plan as PlanType
@@ -184,11 +178,7 @@ class LLMCritic:
     def _plan_text(self, task: Task, plan: Plan | None, reply: str | None) -> str:
         if plan is None:
             return (reply or "").strip()
-        if all(_well_formed(task, step) for step in plan.steps) and not plan.syntax_errors:
-            return self.domain.render_plan(plan, self.style).strip()
-        # A step the domain cannot phrase (wrong arity, unknown name) is shown as written, in PDDL.
-        return "\n".join(self.domain.render_action(step, self.style).strip() if _well_formed(task, step)
-                         else step.to_pddl() for step in plan.steps)
+        return self.domain.render_plan(plan, self.style).strip()
 
     def _instruction(self) -> str:
         parts = [self._instructions[self.feedback]]
