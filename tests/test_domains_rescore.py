@@ -121,6 +121,25 @@ def test_planbench_result_files(name: str, recorded: int) -> None:
 
 
 @needs_planbench
+def test_whole_reply_reading_reproduces_planbench_scoring() -> None:
+    # Read as PlanBench reads (every line, explanations after [PLAN END] included), the verdicts
+    # agree on >= 99% of each file; the ones left are PlanBench reading a prose sentence as a step.
+    claude, gpt4o = (rescore(RESULTS / name, INSTANCES, domain=get_domain("blocksworld"), whole_reply=True)
+                     for name in ("claude-3-opus/task_1_plan_generation.json",
+                                  "gpt-4o_chat/task_1_plan_generation_zero_shot.json"))
+    assert claude.reading == gpt4o.reading == "whole-reply"
+    assert gpt4o.agreement == 1.0 and gpt4o.ours_correct == 160
+    assert claude.agreement >= 0.99
+    assert {d.instance_id for d in claude.disagreements} == {117, 340}
+    assert all(d.kind == "planbench-extraction" and d.ours for d in claude.disagreements)
+    default = rescore(RESULTS / "claude-3-opus/task_1_plan_generation.json", INSTANCES,
+                      domain=get_domain("blocksworld"))
+    # the default reading stops at [PLAN END]: the five marked plans PlanBench over-read now agree
+    assert {d.instance_id for d in default.disagreements} - {d.instance_id for d in claude.disagreements} \
+        == {46, 124, 436, 445, 462}
+
+
+@needs_planbench
 def test_planbench_configs_load_as_domains() -> None:
     configs = SHARED / "plan-bench" / "configs"
     blocks = load_planbench_config(configs / "blocksworld.yaml")

@@ -51,6 +51,11 @@ def register(app: typer.Typer) -> None:
             typer.Option("--domain", help="Registered domain name (default: the file's 'domain') or a PDDL domain file."),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        whole_reply: Annotated[
+            bool,
+            typer.Option("--whole-reply", help="Read every line of each reply, as PlanBench's scorer does, "
+                         "instead of only the plan region."),
+        ] = False,
     ) -> None:
         """Re-score PlanBench replies with our extractor and the sound validator; explain disagreements."""
         from planner_loop.domains.planbench import read_results, rescore_summary, resolve_domain
@@ -58,7 +63,7 @@ def register(app: typer.Typer) -> None:
 
         data = read_results(results)
         chosen, domain_file = resolve_domain(data.get("domain"), domain)
-        report = run_rescore(results, instances, domain=chosen, domain_file=domain_file)
+        report = run_rescore(results, instances, domain=chosen, domain_file=domain_file, whole_reply=whole_reply)
         if as_json:
             typer.echo(json.dumps(report.to_json(), indent=2))
         else:

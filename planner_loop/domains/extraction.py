@@ -328,8 +328,13 @@ def _regions(text: str) -> Iterator[tuple[str, int]]:
     yield text, 1
 
 
-def extract_plan(text: str, task: Task, phrases: Phrasebook) -> PlanExtraction:
-    """Read a plan for ``task`` from ``text`` using ``phrases`` (a domain's templates); never raises."""
+def extract_plan(text: str, task: Task, phrases: Phrasebook, *, whole_reply: bool = False) -> PlanExtraction:
+    """Read a plan for ``task`` from ``text`` using ``phrases`` (a domain's templates); never raises.
+
+    ``whole_reply=True`` skips steps 1-2 and reads every line of the reply, markers and explanations
+    included: this is how PlanBench's own scorer reads replies, so re-scoring with it reproduces
+    PlanBench's verdicts where its reading picked up steps from text after the plan.
+    """
     from planner_loop.planning.plan import Plan
 
     if not isinstance(text, str):
@@ -337,6 +342,11 @@ def extract_plan(text: str, task: Task, phrases: Phrasebook) -> PlanExtraction:
     if not text.strip():
         return PlanExtraction(None, "empty reply", "none")
     reader = PlanReader(task, phrases)
+    if whole_reply:
+        steps, methods = reader.read_lines(text, 1)
+        if steps:
+            return PlanExtraction(Plan(tuple(steps)), None, "whole-reply+" + "+".join(sorted(methods)))
+        return PlanExtraction(None, f"no action of domain {task.domain_name!r} found in the reply", "none")
     if "{" in text or "[" in text:
         steps, error = reader.read_json(text)
         if error is not None:

@@ -141,6 +141,7 @@ class RescoreReport:
     disagreements: tuple[Disagreement, ...]
     extraction_differences: tuple[int, ...] = field(default=())  # same verdict, different plan read
     parse_failures: tuple[int, ...] = field(default=())  # replies our extractor found no plan in
+    reading: str = "plan-region"  # or "whole-reply", PlanBench's own way of reading replies
 
     @property
     def agreement(self) -> float:
@@ -157,6 +158,7 @@ class RescoreReport:
             "ours_correct": self.ours_correct,
             "recorded_correct": self.recorded_correct,
             "agreement": round(self.agreement, 4),
+            "reading": self.reading,
             "disagreements": [d.to_json() for d in self.disagreements],
             "extraction_differences": list(self.extraction_differences),
             "parse_failures": list(self.parse_failures),
@@ -222,11 +224,14 @@ def rescore(
     *,
     domain: Domain,
     domain_file: Path | str | None = None,
+    whole_reply: bool = False,
 ) -> RescoreReport:
     """Re-score a PlanBench result file with ``domain``'s extractor and the sound validator.
 
     Problems are ``<instances>/instance-<id>.pddl``; the PDDL domain is ``domain_file``, else
     PlanBench's ``generated_domain.pddl`` found beside the instances, else ``domain.domain_file``.
+    ``whole_reply`` reads every line of each reply as PlanBench's scorer does (see
+    :func:`planner_loop.domains.extraction.extract_plan`); by default only the plan region is read.
     """
     from planner_loop.planning.plan import parse_plan
     from planner_loop.planning.task import load_task
@@ -250,7 +255,7 @@ def rescore(
         task = load_task(pddl_domain, problem)
         recorded = _as_bool(entry["llm_correct"], results, instance_id)
         reply = entry["llm_raw_response"] if isinstance(entry["llm_raw_response"], str) else ""
-        extraction = domain.extract_plan(reply, task)
+        extraction = domain.extract_plan(reply, task, whole_reply=whole_reply)
         if extraction.plan is None:
             failures.append(instance_id)
             ours, our_plan, verdict = False, None, f"no plan ({extraction.error})"
@@ -278,6 +283,7 @@ def rescore(
         disagreements=tuple(disagreements),
         extraction_differences=tuple(differences),
         parse_failures=tuple(failures),
+        reading="whole-reply" if whole_reply else "plan-region",
     )
 
 
@@ -310,7 +316,7 @@ def rescore_summary(report: RescoreReport) -> list[str]:
     pct = 100 * report.agreement
     lines = [
         f"{report.results_file}: {report.total} instances, domain {report.domain}"
-        + (f", engine {report.engine}" if report.engine else ""),
+        + (f", engine {report.engine}" if report.engine else "") + f", reading: {report.reading}",
         f"  ours correct:      {report.ours_correct}/{report.total}",
         f"  recorded correct:  {report.recorded_correct}/{report.total}",
         f"  agreement:         {report.total - len(report.disagreements)}/{report.total} ({pct:.1f}%)",

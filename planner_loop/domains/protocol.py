@@ -69,8 +69,9 @@ class Domain(Protocol):
         """A plan, one step per line."""
         ...
 
-    def extract_plan(self, text: str, task: Task) -> PlanExtraction:
-        """Read a plan out of free LLM text; never raises for any text."""
+    def extract_plan(self, text: str, task: Task, *, whole_reply: bool = False) -> PlanExtraction:
+        """Read a plan out of free LLM text; never raises for any text. ``whole_reply`` reads every
+        line, as PlanBench's scorer does, instead of the plan region."""
         ...
 
     def generator(self) -> object | None:

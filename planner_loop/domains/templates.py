@@ -503,11 +503,11 @@ class TemplateDomain:
             rules.append(f"  Once I {phrase}, these become false: {_join(say(action.delete))}.")
         return "\n".join([*lines, "", "The rules of the actions:", *rules]) + "\n"
 
-    def extract_plan(self, text: str, task: Task) -> PlanExtraction:
+    def extract_plan(self, text: str, task: Task, *, whole_reply: bool = False) -> PlanExtraction:
         """Read a plan from free text (see :mod:`planner_loop.domains.extraction`); never raises."""
         from planner_loop.domains.extraction import extract_plan
 
-        return extract_plan(text, task, self)
+        return extract_plan(text, task, self, whole_reply=whole_reply)
 
     def generator(self) -> object | None:
         """The generator given in code, else the data file's (from ``planner_loop.generation``), else None."""
