@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from planner_loop.errors import ConfigError
+from planner_loop.generation.problem_set import read_manifest
 from planner_loop.resources import builtin_dir
 
 System = Literal["llm-only", "llm+llm", "llm+sound", "llm+val"]
@@ -344,14 +345,7 @@ def load_instance_pool(config: InstancesConfig, *, base: Path | None = None) -> 
     manifest = folder / "manifest.jsonl"
     rows: list[dict[str, Any]] = []
     if manifest.is_file():
-        for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ConfigError(f"bad manifest line: {error.msg}", source=manifest, line=number) from None
-            rows.append(row)
+        rows.extend(read_manifest(manifest))
     else:
         for file in folder.glob("*.pddl"):
             if "domain" not in file.stem:

@@ -47,7 +47,9 @@ from string import ascii_lowercase
 from typing import TYPE_CHECKING
 
 from planner_loop.errors import ConfigError
-from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, SizeRange, derive_seed
+from planner_loop.generation.instances import (
+    GeneratedInstance, GenerationRequest, SizeRange, derive_seed, problem_pddl,
+)
 from planner_loop.resources import builtin_dir
 
 if TYPE_CHECKING:
@@ -166,21 +168,8 @@ def _pddl_atom(atom: Atom) -> str:
 
 def render_problem(name: str, names: Sequence[str], init: BelowMap, goal: Sequence[Atom]) -> str:
     """PDDL problem text for the 4-operator domain (lower case, one atom per line)."""
-    lines = [
-        f"(define (problem {name})",
-        f"  (:domain {DOMAIN_NAME})",
-        f"  (:objects {' '.join(names)})",
-        "  (:init",
-        *(f"    {_pddl_atom(atom)}" for atom in state_atoms(init, names)),
-        "  )",
-        "  (:goal",
-        "    (and",
-        *(f"      {_pddl_atom(atom)}" for atom in goal),
-        "    )",
-        "  )",
-        ")",
-    ]
-    return "\n".join(lines) + "\n"
+    return problem_pddl(name, DOMAIN_NAME, " ".join(names), map(_pddl_atom, state_atoms(init, names)),
+                        map(_pddl_atom, goal))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -108,3 +108,31 @@ def derive_seed(seed: int, *labels: object) -> int:
     """A 64-bit seed for a sub-stream, stable across Python versions and platforms."""
     text = "/".join(str(part) for part in (seed, *labels))
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def problem_pddl(name: str, domain: str, objects: str | Sequence[str], init: Iterable[str],
+                 goal: Iterable[str]) -> str:
+    """PDDL problem text in the layout every generator writes: one atom per line, a conjunctive goal.
+
+    ``objects`` is either the object list for one ``(:objects ...)`` line, or lines (such as
+    ``"p0 p1 - package"``) for an ``(:objects`` block.
+    """
+    object_lines = (
+        [f"  (:objects {objects})"] if isinstance(objects, str)
+        else ["  (:objects", *(f"    {line}" for line in objects), "  )"]
+    )
+    lines = [
+        f"(define (problem {name})",
+        f"  (:domain {domain})",
+        *object_lines,
+        "  (:init",
+        *(f"    {atom}" for atom in init),
+        "  )",
+        "  (:goal",
+        "    (and",
+        *(f"      {atom}" for atom in goal),
+        "    )",
+        "  )",
+        ")",
+    ]
+    return "\n".join(lines) + "\n"

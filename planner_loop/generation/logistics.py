@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner_loop.errors import ConfigError
-from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, SizeRange, derive_seed
+from planner_loop.generation.instances import (
+    GeneratedInstance, GenerationRequest, SizeRange, derive_seed, problem_pddl,
+)
 from planner_loop.resources import builtin_dir
 
 DEFAULT_SIZES: Mapping[str, SizeRange] = {
@@ -69,23 +71,8 @@ class LogisticsLayout:
         init += [f"(at {a} {loc})" for a, loc in zip(planes, self.airplanes, strict=True)]
         init += [f"(at {p} {loc})" for p, loc in zip(packages, self.packages, strict=True)]
         goal = [f"(at {p} {loc})" for p, loc in zip(packages, self.goals, strict=True)]
-        lines = [
-            f"(define (problem {name})",
-            "  (:domain logistics)",
-            "  (:objects",
-            *(f"    {' '.join(names)} - {kind}" for names, kind in objects if names),
-            "  )",
-            "  (:init",
-            *(f"    {atom}" for atom in init),
-            "  )",
-            "  (:goal",
-            "    (and",
-            *(f"      {atom}" for atom in goal),
-            "    )",
-            "  )",
-            ")",
-        ]
-        return "\n".join(lines) + "\n"
+        return problem_pddl(name, "logistics", [f"{' '.join(names)} - {kind}" for names, kind in objects if names],
+                            init, goal)
 
 
 def draw_layout(rng: random.Random, sizes: Mapping[str, SizeRange]) -> LogisticsLayout:
