@@ -17,6 +17,7 @@ from loop_scripting import ScriptedReplies
 from planner_loop.experiment import parse_experiment
 from planner_loop.llm.fake_server import FakeOpenAIServer
 from planner_loop.runs import RunStore, run_experiment
+from planner_loop.verifiers.val import find_validate
 
 # problems/blocksworld/3-5/instance-1: a on d, c on b; goal (on a b) (on b e).
 # Colours: a red, b blue, c orange, d yellow, e white.
@@ -127,6 +128,20 @@ def test_sound_verifier_all_feedback_levels(tmp_path: Path) -> None:
         assert record["key"] == f"{record['condition']}/instance-1/seed0"
         assert all(len(r["call_ids"]) == 1 for r in record["rounds"])
         assert "[STATEMENT]" in record["rounds"][0]["messages"][1]["content"]
+
+
+@pytest.mark.skipif(find_validate() is None, reason="VAL's Validate is not installed")
+def test_val_verifier_drives_the_loop_like_the_sound_one(tmp_path: Path) -> None:
+    script = ScriptedReplies([BAD_NL, NONSENSE, GOOD_NL])
+    records, _ = run(script, [{"name": "val", "system": "llm+val", "feedback": "first-error"},
+                              {"name": "sound", "system": "llm+sound", "feedback": "first-error"}], tmp_path)
+    val, sound = records["val"], records["sound"]
+    assert val["verifier"]["kind"] == "val" and val["termination"] == "accepted"
+    assert verdicts(val) == verdicts(sound) == [False, False, True]
+    assert truths(val) == truths(sound) == [False, False, True]
+    assert [r["verdict"]["detail"].get("exit_code") for r in val["rounds"]] == [1, None, 0]   # round 2: no plan, VAL not run
+    # VAL's repair advice, rendered like the sound verifier's first-error feedback
+    assert "the blue block is clear" in val["rounds"][0]["verdict"]["feedback"]
 
 
 def test_llm_critic_loop_and_false_positive(tmp_path: Path) -> None:

