@@ -14,6 +14,7 @@ repeats, as wall-clock and as process CPU time (the machine may be shared, CPU t
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import statistics
@@ -110,7 +111,7 @@ def main() -> None:
     steps = len(long.steps)
     assert validate(task, long).valid
     long_parse = best_of(3, lambda: parse_plan(text))
-    long_check = best_of(3, lambda: validate(task, long))
+    long_check = best_of(3, functools.partial(validate, task, long))
     del long
 
     import unified_planning.shortcuts as up

@@ -155,7 +155,7 @@ def _reference(task: Task, plan: Plan) -> list[tuple[int, bool]]:
             return (atom[0], *(binding.get(x, x) for x in atom[1:]))
 
         ok = all(sub(a) in state for a in schema.pre_pos) and not any(sub(a) in state for a in schema.pre_neg)
-        ok = ok and all((binding.get(l, l) == binding.get(r, r)) == pos for l, r, pos in schema.equalities)
+        ok = ok and all((binding.get(left, left) == binding.get(right, right)) == pos for left, right, pos in schema.equalities)
         outcome.append((number, ok))
         for atom in schema.delete:
             state.discard(sub(atom))

@@ -157,7 +157,7 @@ def domain_to_pddl(task: Task) -> str:
     for schema in task.actions.values():
         pre = [atom_to_pddl(a) for a in schema.pre_pos]
         pre += [f"(not {atom_to_pddl(a)})" for a in schema.pre_neg]
-        pre += [f"(= {l} {r})" if pos else f"(not (= {l} {r}))" for l, r, pos in schema.equalities]
+        pre += [f"(= {left} {right})" if pos else f"(not (= {left} {right}))" for left, right, pos in schema.equalities]
         eff = [atom_to_pddl(a) for a in schema.add] + [f"(not {atom_to_pddl(a)})" for a in schema.delete]
         lines += [
             f"  (:action {schema.name}",

@@ -25,7 +25,7 @@ from planner_loop.verifiers.protocol import Verdict, VerifyContext
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
     from planner_loop.llm.protocol import ChatModel
-    from planner_loop.planning.plan import Plan, PlanStep
+    from planner_loop.planning.plan import Plan
     from planner_loop.planning.task import Task
 
 CRITIC_SCHEMA: Mapping[str, Any] = {
