@@ -16,21 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from planner_loop.generation import GenerationRequest, SizeRange, generate_problem_set, get_generator
-from planner_loop.generation.blocksworld import TABLE, UniformStateSampler
+from planner_loop.generation.blocksworld import UniformStateSampler, naive_tower_state
 
 
-def naive_sample(n: int, rng: random.Random) -> tuple[int, ...]:
-    """Baseline: each block on the table or on a random tower top (fast, not uniform)."""
-    below = [TABLE] * n
-    tops: list[int] = []
-    for block in rng.sample(range(n), n):
-        choice = rng.randrange(len(tops) + 1)
-        if choice == len(tops):
-            tops.append(block)
-        else:
-            below[block] = tops[choice]
-            tops[choice] = block
-    return tuple(below)
 
 
 def rate(work: Callable[[], int], min_seconds: float = 1.0) -> float:
@@ -47,7 +35,7 @@ def main() -> None:
         sampler = UniformStateSampler(n)
         rng = random.Random(0)
         uniform = rate(lambda: sum(1 for _ in range(1000) if sampler.sample(rng)))
-        naive = rate(lambda: sum(1 for _ in range(1000) if naive_sample(n, rng)))
+        naive = rate(lambda: sum(1 for _ in range(1000) if naive_tower_state(n, rng)))
         print(f"  n={n:>3}: uniform {uniform:>10,.0f}/s  naive {naive:>10,.0f}/s  ratio {uniform / naive:.2f}")
 
     generator = get_generator("blocksworld")

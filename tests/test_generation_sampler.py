@@ -23,6 +23,7 @@ from planner_loop.generation.blocksworld import (
     goal_atoms,
     is_trivial,
     state_atoms,
+    naive_tower_state,
     state_graph,
 )
 
@@ -62,18 +63,6 @@ def test_state_counts_match_explicit_state_graph() -> None:
 # --- uniformity -------------------------------------------------------------------------------
 
 
-def naive_sampler(n: int, rng: random.Random) -> tuple[int, ...]:
-    """A plausible but NON-uniform sampler: each block goes on the table or on a random tower top."""
-    below = [TABLE] * n
-    tops: list[int] = []
-    for block in rng.sample(range(n), n):
-        choice = rng.randrange(len(tops) + 1)
-        if choice == len(tops):
-            tops.append(block)
-        else:
-            below[block] = tops[choice]
-            tops[choice] = block
-    return tuple(below)
 
 
 def frequencies(draw, n: int, samples: int, seed: int) -> list[int]:  # type: ignore[no-untyped-def]
@@ -95,7 +84,7 @@ def test_sampler_is_uniform_chi_square(n: int) -> None:
 
 @pytest.mark.parametrize("n", [3, 4])
 def test_chi_square_rejects_a_non_uniform_sampler(n: int) -> None:
-    observed = frequencies(naive_sampler, n, 20_000, seed=2026)
+    observed = frequencies(naive_tower_state, n, 20_000, seed=2026)
     assert chisquare(observed).pvalue < 1e-6
 
 

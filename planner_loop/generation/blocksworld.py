@@ -96,6 +96,22 @@ def count_states(n: int) -> int:
     return completion_counts(n)[n][0]
 
 
+def naive_tower_state(n: int, rng: random.Random) -> tuple[int, ...]:
+    """A fast but NOT uniform state of ``n`` blocks: each block, in random order, goes on the table or
+    on a random tower top. Kept as the baseline that shows why :class:`UniformStateSampler` counts:
+    the uniformity test rejects it and the generator benchmark compares speeds against it."""
+    below = [TABLE] * n
+    tops: list[int] = []
+    for block in rng.sample(range(n), n):
+        choice = rng.randrange(len(tops) + 1)
+        if choice == len(tops):
+            tops.append(block)
+        else:
+            below[block] = tops[choice]
+            tops[choice] = block
+    return tuple(below)
+
+
 class UniformStateSampler:
     """Draws ``below`` maps of n blocks uniformly from all hand-empty states."""
 
