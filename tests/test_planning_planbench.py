@@ -4,13 +4,12 @@ extracted LLM plan equals PlanBench's recorded ``llm_correct`` (skips when ../sh
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers.shared_data import PLANBENCH
 
 from planner_loop.planning import load_task, parse_plan, validate
 
-PLANBENCH = Path(__file__).resolve().parents[2] / "shared" / "planbench"
 RESULTS = PLANBENCH / "llm_planning_analysis" / "results" / "blocksworld"
 INSTANCES = PLANBENCH / "plan-bench" / "instances" / "blocksworld"
 FILES = {
@@ -19,7 +18,7 @@ FILES = {
 }
 
 
-@pytest.mark.skipif(not RESULTS.is_dir(), reason="../shared/planbench is absent")
+@pytest.mark.needs_planbench("llm_planning_analysis/results/blocksworld")
 @pytest.mark.parametrize("engine", sorted(FILES))
 def test_ground_truth_plans_validate_and_verdicts_match_planbench(engine: str) -> None:
     path, expected_correct = FILES[engine]

@@ -6,12 +6,13 @@ import random
 from pathlib import Path
 
 import pytest
+from helpers.shared_data import PLANBENCH_INSTANCES
 
 from planner_loop.errors import PDDLError
 from planner_loop.planning import GroundingError, applicable_actions, load_task, parse_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "planning"
-PLANBENCH = Path(__file__).resolve().parents[2] / "shared" / "planbench" / "plan-bench" / "instances"
+PLANBENCH = PLANBENCH_INSTANCES
 
 BW_DOMAIN = (FIXTURES / "bw-domain.pddl").read_text()
 BW_PROBLEM = (FIXTURES / "bw-3.pddl").read_text()
@@ -237,7 +238,7 @@ def test_negative_goal_and_equality_with_requirements() -> None:
     assert any(not lit.positive for lit in task.goal)
 
 
-needs_planbench = pytest.mark.skipif(not PLANBENCH.is_dir(), reason="../shared/planbench is absent")
+needs_planbench = pytest.mark.needs_planbench("plan-bench/instances")
 
 
 @needs_planbench

@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from planner_loop.domains.protocol import STYLES, PlanExtraction
-from planner_loop.errors import ConfigError, PDDLError
+from planner_loop.domains.renaming import RenamedFrom, Renaming
+from planner_loop.errors import ConfigError
+from planner_loop.planning.strips import ActionSchema
 
 if TYPE_CHECKING:
-    from planner_loop.domains.obfuscation import RenamedFrom
     from planner_loop.planning.plan import Plan, PlanStep
-    from planner_loop.planning.task import Atom, Task
+    from planner_loop.planning.strips import Atom, Task
 
 DATA_FILE = "domain.yaml"
 _KEYS = frozenset(
@@ -201,8 +202,6 @@ def parse_domain_spec(text: str, *, source: Path | str = "<domain.yaml>", base_d
 def _renamed_from(value: Any, source: Path | str, line: int | None) -> RenamedFrom | None:
     if value is None:
         return None
-    from planner_loop.domains.obfuscation import RenamedFrom, Renaming
-
     if not isinstance(value, dict) or not isinstance(value.get("domain"), str):
         raise ConfigError("'renamed_from' must be a mapping with 'domain', 'predicates' and 'actions'", source=source, line=line)
     try:
@@ -228,28 +227,18 @@ def load_domain_spec(path: Path | str) -> DomainSpec:
     return parse_domain_spec(text, source=path, base_dir=path.parent)
 
 
-# --- the action schemas, read from the PDDL file (only for descriptions and static facts) ---
+# --- the action schemas, read from the PDDL file by the planning reader (for descriptions and static facts) ---
 
-
-@dataclass(frozen=True)
-class SchemaAction:
-    """An action schema in a form the renderer can phrase: atoms over ``?variables``."""
-
-    name: str
-    parameters: tuple[tuple[str, str], ...]  # (variable with "?", type)
-    pre_pos: tuple[Atom, ...]
-    pre_neg: tuple[Atom, ...]
-    add: tuple[Atom, ...]
-    delete: tuple[Atom, ...]
+SchemaAction = ActionSchema  # the former name of a schema action, kept importable
 
 
 @dataclass(frozen=True)
 class DomainSchema:
-    """Predicates and actions of a PDDL domain, names lower-cased."""
+    """Predicates and actions of a PDDL domain, names lower-cased and sorted."""
 
     name: str
     predicates: Mapping[str, int]  # name -> arity
-    actions: Mapping[str, SchemaAction]
+    actions: Mapping[str, ActionSchema]
     typed: bool
 
     @property
@@ -259,57 +248,17 @@ class DomainSchema:
         return frozenset(self.predicates) - changed
 
 
-def _term_name(term: Any) -> str:
-    name = str(term.name).lower()
-    return f"?{name}" if type(term).__name__ == "Variable" else name
-
-
-def _literals(formula: Any, source: Path, what: str) -> tuple[list[Atom], list[Atom]]:
-    """Split a conjunction of literals into (positive atoms, negated atoms)."""
-    kind = type(formula).__name__
-    if formula is None:
-        return [], []
-    if kind == "And":
-        positive: list[Atom] = []
-        negative: list[Atom] = []
-        for operand in formula.operands:
-            pos, neg = _literals(operand, source, what)
-            positive += pos
-            negative += neg
-        return positive, negative
-    if kind == "Predicate":
-        return [(str(formula.name).lower(), *(_term_name(t) for t in formula.terms))], []
-    if kind == "Not" and type(formula.argument).__name__ == "Predicate":
-        atom = formula.argument
-        return [], [(str(atom.name).lower(), *(_term_name(t) for t in atom.terms))]
-    raise PDDLError(f"{what}: only conjunctions of literals are supported (found {kind})", source=source)
-
-
 def read_domain_schema(path: Path) -> DomainSchema:
-    """Parse a STRIPS domain file with the ``pddl`` package into a :class:`DomainSchema`."""
-    from pddl.parser.domain import DomainParser
+    """Read a STRIPS domain file with the planning reader; raises its located ``PDDLError``."""
+    from planner_loop.planning.reader import load_domain
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PDDLError(f"cannot read domain file: {error.strerror}", source=path) from None
-    try:
-        parsed = DomainParser()(text)
-    except Exception as error:  # noqa: BLE001 - lark raises many unrelated classes; report as a PDDL error
-        line = getattr(error, "line", None)
-        raise PDDLError(f"cannot parse domain: {str(error).splitlines()[0]}", source=path, line=line) from None
-    actions: dict[str, SchemaAction] = {}
-    for action in sorted(parsed.actions, key=lambda a: str(a.name)):
-        name = str(action.name).lower()
-        params = tuple(
-            (f"?{str(p.name).lower()}", str(next(iter(p.type_tags))).lower() if p.type_tags else "object")
-            for p in action.parameters
-        )
-        pre_pos, pre_neg = _literals(action.precondition, path, f"action {name} precondition")
-        add, delete = _literals(action.effect, path, f"action {name} effect")
-        actions[name] = SchemaAction(name, params, tuple(pre_pos), tuple(pre_neg), tuple(add), tuple(delete))
-    predicates = {str(p.name).lower(): len(p.terms) for p in sorted(parsed.predicates, key=lambda p: str(p.name))}
-    return DomainSchema(str(parsed.name).lower(), predicates, actions, typed=bool(parsed.types))
+    domain = load_domain(path)
+    return DomainSchema(
+        domain.name,
+        {name: len(types) for name, types in sorted(domain.predicates.items())},
+        {name: domain.actions[name] for name in sorted(domain.actions)},
+        typed=domain.typed,
+    )
 
 
 # --- the renderer ---

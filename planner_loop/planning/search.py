@@ -8,6 +8,9 @@ Planners:
 - ``"bfs"``: own breadth-first search (optimal; for tiny tasks and cross-checks).
 - ``"auto"``: Fast Downward when its binary is present, else A*.
 
+They are entries of a :class:`~planner_loop.registry.Registry` (:func:`default_planners`); another
+package adds one through the ``planner_loop.planners`` entry-point group (a :class:`Planner`).
+
 Every returned plan is checked with the sound validator before it is returned.
 """
 
@@ -23,14 +26,17 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from planner_loop.errors import ConfigError, PlannerLoopError
+from planner_loop.registry import Registry
 from planner_loop.planning.plan import Plan, PlanStep, parse_plan
-from planner_loop.planning.task import ROOT_TYPE, Atom, GroundAction, Task, atom_to_pddl
+from planner_loop.planning.strips import ROOT_TYPE, Atom, GroundAction, Task, atom_to_pddl
 from planner_loop.planning.validator import validate
 
 PLANNERS = ("auto", "fast-downward", "astar", "bfs")
 DEFAULT_TIMEOUT_S = 300.0
+ENTRY_POINT_GROUP = "planner_loop.planners"
 
 # Fast Downward driver exit codes (driver/returncodes.py).
 _FD_SOLVED = {0, 1, 2, 3}
@@ -39,6 +45,29 @@ _FD_UNSOLVABLE = {10, 11}
 
 class SearchError(PlannerLoopError):
     """A planner failed (crashed, timed out, or returned a plan the validator rejects)."""
+
+
+class Planner(Protocol):
+    """A planner: a plan for ``task`` (optimal when asked, if it can), or None when it is unsolvable."""
+
+    def __call__(self, task: Task, *, optimal: bool, timeout_s: float) -> Plan | None: ...
+
+
+def _check_planner(entry: object) -> Planner:
+    if not callable(entry):
+        raise ConfigError(f"planner entry {entry!r} is not callable")
+    return entry  # type: ignore[return-value]
+
+
+def default_planners(*, plugins: bool = True) -> Registry[Planner]:
+    """The built-in planners, plus those of the ``planner_loop.planners`` entry-point group."""
+    registry: Registry[Planner] = Registry("planner", {
+        "auto": "planner_loop.planning.search:solve_auto",
+        "fast-downward": "planner_loop.planning.search:solve_fast_downward",
+        "astar": "planner_loop.planning.search:solve_astar",
+        "bfs": "planner_loop.planning.search:solve_bfs",
+    }, check=_check_planner, group=ENTRY_POINT_GROUP)
+    return registry.load_entry_points(replace=False) if plugins else registry
 
 
 def fast_downward_driver() -> Path | None:
@@ -52,26 +81,29 @@ def fast_downward_driver() -> Path | None:
 
 
 def solve(task: Task, *, optimal: bool = True, planner: str = "auto",
-          timeout_s: float = DEFAULT_TIMEOUT_S) -> Plan | None:
-    """A plan for ``task`` (optimal when asked), or None when the task is unsolvable."""
-    if planner not in PLANNERS:
-        raise ConfigError(f"unknown planner '{planner}' (choose from {', '.join(PLANNERS)})")
-    if planner == "auto":
-        planner = "fast-downward" if fast_downward_driver() is not None else "astar"
+          timeout_s: float = DEFAULT_TIMEOUT_S, planners: Registry[Planner] | None = None) -> Plan | None:
+    """A plan for ``task`` (optimal when asked), or None when the task is unsolvable.
+
+    ``planner`` names an entry of ``planners`` (default: :func:`default_planners`); unknown names
+    raise :class:`ConfigError` with near-name hints.
+    """
+    search = (planners if planners is not None else default_planners()).get(planner)
     if validate(task, Plan(())).valid:
         # The goal already holds. Fast Downward refuses an empty goal ("does not support axioms").
         return Plan(())
-    if planner == "fast-downward":
-        plan = _solve_fast_downward(task, optimal=optimal, timeout_s=timeout_s)
-    elif planner == "astar":
-        plan = _solve_astar(task)
-    else:
-        plan = _solve_bfs(task)
+    plan = search(task, optimal=optimal, timeout_s=timeout_s)
     if plan is not None:
         report = validate(task, plan)
         if not report.valid:
             raise SearchError(f"{planner} returned a plan the validator rejects: {report.to_json()}")
     return plan
+
+
+def solve_auto(task: Task, *, optimal: bool, timeout_s: float) -> Plan | None:
+    """Fast Downward when its binary is present, else the own A*."""
+    if fast_downward_driver() is not None:
+        return solve_fast_downward(task, optimal=optimal, timeout_s=timeout_s)
+    return solve_astar(task, optimal=optimal, timeout_s=timeout_s)
 
 
 def optimal_plan_length(task: Task, *, planner: str = "auto", timeout_s: float = DEFAULT_TIMEOUT_S) -> int | None:
@@ -84,7 +116,8 @@ def optimal_plan_length(task: Task, *, planner: str = "auto", timeout_s: float =
 # Fast Downward
 
 
-def _solve_fast_downward(task: Task, *, optimal: bool, timeout_s: float) -> Plan | None:
+def solve_fast_downward(task: Task, *, optimal: bool, timeout_s: float) -> Plan | None:
+    """Fast Downward: A* with LM-cut when ``optimal``, LAMA's first iteration otherwise."""
     driver = fast_downward_driver()
     if driver is None:
         raise SearchError("Fast Downward is not available: install up-fast-downward")
@@ -185,16 +218,10 @@ def problem_to_pddl(task: Task) -> str:
 # Own searches (small tasks)
 
 
-def _goal_test(task: Task) -> tuple[frozenset[Atom], frozenset[Atom]]:
-    positive = frozenset(g.atom for g in task.goal if g.positive)
-    negative = frozenset(g.atom for g in task.goal if not g.positive)
-    return positive, negative
-
-
 def _successors(actions: tuple[GroundAction, ...], state: frozenset[Atom]) -> Iterable[tuple[GroundAction, frozenset[Atom]]]:
     for action in actions:
-        if action.pre_pos <= state and action.pre_neg.isdisjoint(state):
-            yield action, (state - action.delete) | action.add
+        if action.applicable(state):
+            yield action, action.apply(state)
 
 
 def _to_plan(actions: list[GroundAction]) -> Plan:
@@ -212,9 +239,10 @@ def _reconstruct(parents: dict[frozenset[Atom], tuple[frozenset[Atom], GroundAct
     return _to_plan(steps[::-1])
 
 
-def _solve_bfs(task: Task) -> Plan | None:
+def solve_bfs(task: Task, *, optimal: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S) -> Plan | None:
+    """Breadth-first search over reachable ground actions (always optimal; no time limit)."""
     actions = task.reachable_actions()
-    positive, negative = _goal_test(task)
+    positive, negative = task.goal_sets()
     start = task.init
     parents: dict[frozenset[Atom], tuple[frozenset[Atom], GroundAction] | None] = {start: None}
     queue = deque([start])
@@ -247,9 +275,10 @@ def _h_max(actions: tuple[GroundAction, ...], state: frozenset[Atom], goal: froz
     return max((cost[g] for g in goal), default=0)
 
 
-def _solve_astar(task: Task) -> Plan | None:
+def solve_astar(task: Task, *, optimal: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S) -> Plan | None:
+    """A* with h_max (always optimal; no time limit)."""
     actions = task.reachable_actions()
-    positive, negative = _goal_test(task)
+    positive, negative = task.goal_sets()
     start = task.init
     counter = itertools.count()
     best_g: dict[frozenset[Atom], int] = {start: 0}

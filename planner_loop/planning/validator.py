@@ -1,4 +1,4 @@
-"""The sound plan validator: sequential STRIPS semantics, ``s' = (s - del) | add``.
+"""The sound plan validator: sequential STRIPS semantics (``GroundAction.applicable``/``apply``).
 
 Stricter than VAL: wrong argument counts (too many or too few), unknown actions or objects, type
 mismatches and malformed plan lines all make a plan invalid, each reported with its step number.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner_loop.planning.plan import Plan, PlanLineError, PlanStep
-from planner_loop.planning.task import Atom, GroundAction, GroundingError, Task, atom_to_pddl
+from planner_loop.planning.strips import Atom, GroundingError, Task
 
 PLAN_ERROR_KINDS = frozenset({"syntax", "unknown-action", "arity", "unknown-object", "type-mismatch"})
 
@@ -76,7 +76,7 @@ class ValidationReport:
         return record
 
 
-def _numbered(plan: Plan) -> Sequence[PlanStep | PlanLineError]:
+def numbered(plan: Plan) -> Sequence[PlanStep | PlanLineError]:
     """Steps and malformed lines in step order (malformed lines keep their own step numbers)."""
     if not plan.syntax_errors:
         return plan.steps
@@ -86,21 +86,11 @@ def _numbered(plan: Plan) -> Sequence[PlanStep | PlanLineError]:
     return [by_step[k] if k in by_step else next(steps) for k in range(1, total + 1)]
 
 
-def _unmet(action: GroundAction, state: set[Atom]) -> tuple[str, ...]:
-    missing = sorted(action.pre_pos - state)
-    present = sorted(action.pre_neg & state)
-    return (
-        *action.static_failures,
-        *map(atom_to_pddl, missing),
-        *(f"(not {atom_to_pddl(atom)})" for atom in present),
-    )
-
-
 def validate(task: Task, plan: Plan, *, all_errors: bool = False, trace: bool = False) -> ValidationReport:
     """Execute ``plan`` from ``task.init`` and report whether it reaches the goal."""
-    entries = _numbered(plan)
+    entries = numbered(plan)
     state: set[Atom] = set(task.init)
-    states: list[frozenset[Atom]] | None = [frozenset(state)] if trace else None
+    states: list[frozenset[Atom]] | None = [task.init] if trace else None
     errors: list[PlanError] = []
     failures: list[StepFailure] = []
     first: tuple[int, str, tuple[str, ...]] | None = None
@@ -130,8 +120,10 @@ def validate(task: Task, plan: Plan, *, all_errors: bool = False, trace: bool = 
                 if states is not None:
                     states.append(frozenset(state))
                 continue
+        # GroundAction.applicable and .apply_in_place, inlined: two method calls per step would cost
+        # a third of the validator's time (tests/test_planning_semantics.py checks they agree).
         if not (action.pre_pos <= state and action.pre_neg.isdisjoint(state)) or action.static_failures:
-            unmet = _unmet(action, state)
+            unmet = action.unmet(state)
             text = action.to_pddl()
             failures.append(StepFailure(number, text, unmet))
             first = first or (number, text, unmet)
