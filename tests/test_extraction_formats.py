@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers.shared_data import PLANBENCH_INSTANCES, PLANBENCH_RESULTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,9 +13,8 @@ from planner_loop.domains import get_domain, plan_json_schema
 from planner_loop.domains.registry import DomainRegistry
 from planner_loop.planning.task import Task, parse_task
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RESULTS = SHARED / "planbench" / "llm_planning_analysis" / "results" / "blocksworld"
-INSTANCES = SHARED / "planbench" / "plan-bench" / "instances" / "blocksworld" / "generated_basic"
+RESULTS = PLANBENCH_RESULTS / "blocksworld"
+INSTANCES = PLANBENCH_INSTANCES / "blocksworld" / "generated_basic"
 
 PROBLEM = """(define (problem p) (:domain blocksworld-4ops) (:objects a b c d)
   (:init (clear a) (clear d) (handempty) (on a b) (on d c) (ontable b) (ontable c))
@@ -147,7 +146,7 @@ def test_arbitrary_text_never_raises(registry: DomainRegistry, task: Task, text:
         assert extraction.plan.steps
 
 
-@pytest.mark.skipif(not RESULTS.is_dir(), reason="PlanBench result files are not beside the checkout")
+@pytest.mark.needs_planbench("llm_planning_analysis/results/blocksworld")
 @pytest.mark.parametrize(
     "name", ["claude-3-opus/task_1_plan_generation.json", "gpt-4o_chat/task_1_plan_generation_zero_shot.json"]
 )

@@ -21,12 +21,21 @@ class PlanExtraction:
 
     ``plan`` is ``None`` exactly when ``error`` says why no plan could be read. ``method`` names the
     reading that succeeded (``json``, ``pddl``, ``nl``, ``keyword`` or a ``+``-joined mix) or
-    ``none``.
+    ``none``. ``block`` is the kind of reply block the plan was read from (``plan-tags``,
+    ``final-answer-heading``, ``fenced``, ``numbered-list``, ``json``, ``pddl``, ``lines``) and
+    ``reason`` says in one sentence why that block was chosen; ``ambiguous`` holds reply lines that
+    were read although they named more objects than their action takes; ``no_plan_claim`` is true
+    when the reply gives no plan and says that no plan exists (the goal is unreachable); a reply
+    that gives a plan never claims that.
     """
 
     plan: Plan | None
     error: str | None
     method: str
+    block: str | None = None
+    reason: str = ""
+    ambiguous: tuple[str, ...] = ()
+    no_plan_claim: bool = False
 
     @property
     def ok(self) -> bool:

@@ -25,7 +25,16 @@ class SymbolicVerifier:
 
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
         if plan is None:
-            return Verdict(False, self.renderer.no_plan(context.parse_error), {"kind": self.kind})
+            # as VAL and PlanBench's loop do, a reply without a plan is judged as the empty plan
+            # (its feedback names the unmet goals); it is never accepted, and scoring keeps it invalid
+            from planner_loop.planning.plan import Plan as PlanType
+
+            empty = validate(task, PlanType(()), all_errors=self.feedback == "all-errors")
+            detail = {"kind": self.kind, "empty_plan": True, "parse_error": context.parse_error}
+            if empty.valid:
+                return Verdict(False, self.renderer.no_plan(context.parse_error), detail)
+            return Verdict(False, f"{self.renderer.no_plan(context.parse_error)}\n"
+                                  f"{self.renderer.render(empty, self.feedback)}".strip(), detail)
         report = validate(task, plan, all_errors=self.feedback == "all-errors")
         text = "" if report.valid else self.renderer.render(report, self.feedback)
         return Verdict(report.valid, text, {"kind": self.kind})

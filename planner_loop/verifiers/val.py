@@ -95,7 +95,18 @@ class ValVerifier:
 
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
         if plan is None:
-            return Verdict(False, self.renderer.no_plan(context.parse_error), {"kind": self.kind})
+            # VAL judges a reply without a plan as the empty plan: the feedback names the unmet goals.
+            # An empty plan has no step VAL could mishandle, so the sound validator's report is VAL's.
+            from planner_loop.planning.plan import Plan as PlanType
+            from planner_loop.planning.validator import validate
+
+            empty = validate(task, PlanType(()))
+            detail = {"kind": self.kind, "exit_code": None, "precheck": None, "empty_plan": True,
+                      "parse_error": context.parse_error}
+            if empty.valid:
+                return Verdict(False, self.renderer.no_plan(context.parse_error), detail)
+            return Verdict(False, f"{self.renderer.no_plan(context.parse_error)}\n"
+                                  f"{self.renderer.render(empty, self.feedback)}".strip(), detail)
         problem = self._precheck(task, plan)
         if problem is not None:
             report = ValidationReport(False, problem.step, None, (), (), (problem,), (), False, len(plan.steps))
