@@ -1,9 +1,10 @@
 """Experiment configs: a YAML file naming instances, prompts, models and the conditions to compare.
 
-``load_experiment(path)`` validates the file (unknown keys rejected) and returns an
+``load_experiment(path)`` reads the file defensively (``planner_loop.config.yaml_source``: size,
+depth, encoding, duplicate keys), validates it (unknown keys refused) and returns an
 ``ExperimentConfig`` whose defaults are resolved, so ``config.model_dump()`` is exactly what a run
-used. Errors raise ``ConfigError`` naming the file, the line and the key path.
-The schema is documented in ``docs/experiments.md``.
+used. Conditions are a union tagged by verifier kind (``planner_loop.config.conditions``). Errors
+raise ``ConfigError`` naming the file, the line and the key path. Schema: ``docs/experiments.md``.
 """
 
 from __future__ import annotations
@@ -11,56 +12,68 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from planner_loop.config.conditions import (
+    DEFAULT_MAX_ROUNDS,
+    LEGACY_CRITIC_DEFAULTS,
+    NAME_PATTERN,
+    SYSTEM_VERIFIER,
+    ConditionConfig,
+    ContextPolicy,
+    CriticCondition,
+    CriticMode,
+    FeedbackLevel,
+    NoVerifierCondition,
+    SoundCondition,
+    Strict,
+    System,
+    ValCondition,
+    VerifierKind,
+    checked_spec,
+)
+from planner_loop.config.messages import config_error
+from planner_loop.config.yaml_source import read_yaml
 from planner_loop.errors import ConfigError
 from planner_loop.generation.problem_set import read_manifest
 from planner_loop.resources import builtin_dir
 
-System = Literal["llm-only", "llm+llm", "llm+sound", "llm+val"]
-VerifierKind = Literal["none", "symbolic", "val", "llm"]
-FeedbackLevel = Literal["none", "binary", "first-error", "all-errors"]
-CriticMode = Literal["binary", "detailed"]
-ContextPolicy = Literal["last", "history"]
+__all__ = [
+    "DEFAULT_MAX_ROUNDS", "SYSTEM_VERIFIER", "CacheConfig", "ConditionConfig", "ContextPolicy", "CriticCondition",
+    "CriticMode", "Encoding", "ExperimentConfig", "FeedbackLevel", "GeneratorConfig", "Instance", "InstancesConfig",
+    "NoVerifierCondition", "PromptConfig", "SoundCondition", "System", "ValCondition", "VerifierKind",
+    "load_experiment", "load_instance_pool", "load_instances", "natural_key", "parse_experiment",
+    "resolve_instance_dir", "select_instances", "upgrade_config_data",
+]
+
 Encoding = Literal["nl", "pddl"]
-
-SYSTEM_VERIFIER: Mapping[str, str] = {
-    "llm-only": "none",
-    "llm+llm": "llm",
-    "llm+sound": "symbolic",
-    "llm+val": "val",
-}
-DEFAULT_MAX_ROUNDS = 15
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def _fill(self, **values: Any) -> None:
-        """Store resolved defaults from an after-validator (the model is frozen to callers)."""
-        for key, value in values.items():
-            object.__setattr__(self, key, value)
 
 
 def _is_local(spec: str) -> bool:
     return spec == "local" or spec.startswith("local:")
 
 
-class InstancesConfig(_Strict):
+class InstancesConfig(Strict):
     """Which problems to run: a problem set with ``manifest.jsonl`` or a PlanBench instance folder."""
 
-    set: str = Field(description="built-in set name (e.g. blocksworld/3-5) or a folder path")
+    set: str = Field(min_length=1, description="built-in set name (e.g. blocksworld/3-5) or a folder path")
     limit: int | None = Field(default=None, ge=1, description="take the first N instances by id")
-    ids: tuple[str, ...] | None = Field(default=None, description="only these instance ids")
+    ids: tuple[str, ...] | None = Field(default=None, min_length=1, description="only these instance ids")
+
+    @field_validator("ids")
+    @classmethod
+    def _distinct(cls, ids: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ValueError("instance ids must be distinct")
+        return ids
 
 
-class PromptConfig(_Strict):
+class PromptConfig(Strict):
     """How the generator is prompted."""
 
     encoding: Encoding = "nl"
@@ -68,7 +81,7 @@ class PromptConfig(_Strict):
     example_rule: Literal["next-by-id"] = "next-by-id"
 
 
-class GeneratorConfig(_Strict):
+class GeneratorConfig(Strict):
     """The plan-writing model and its sampling."""
 
     model: str = "local"
@@ -77,7 +90,12 @@ class GeneratorConfig(_Strict):
     constrained: bool | None = Field(
         default=None, description="JSON-schema constrained decoding; default: on for the local model"
     )
-    timeout_s: float = Field(default=300.0, gt=0)
+    timeout_s: float = Field(default=300.0, gt=0, le=86400)
+
+    @field_validator("model")
+    @classmethod
+    def _spec(cls, model: str) -> str:
+        return checked_spec(model)
 
     @model_validator(mode="after")
     def _resolve(self) -> GeneratorConfig:
@@ -86,80 +104,23 @@ class GeneratorConfig(_Strict):
         return self
 
 
-class ConditionConfig(_Strict):
-    """One system configuration of the loop, compared against the others on the same instances."""
-
-    name: str = Field(min_length=1)
-    system: System
-    verifier: VerifierKind | None = None
-    feedback: FeedbackLevel | None = None
-    max_rounds: int | None = Field(default=None, ge=1, le=1000)
-    context: ContextPolicy = "last"
-    critic_model: str | None = None
-    critic_mode: CriticMode | None = None
-    stepwise: bool = False
-    votes: int = Field(default=1, ge=1, le=64)
-    critic_temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    critic_max_tokens: int = Field(default=512, ge=1)
-    critic_shots: int = Field(default=0, ge=0, le=16)
-    reference_guided: bool = False
-    critic_constrained: bool | None = None
-
-    @model_validator(mode="after")
-    def _resolve(self) -> ConditionConfig:
-        if not re.fullmatch(r"[A-Za-z0-9_.+=-]+", self.name):
-            raise ValueError(f"condition name {self.name!r} may use only letters, digits and _.+=-")
-        kind = SYSTEM_VERIFIER[self.system]
-        if self.verifier is not None and self.verifier != kind:
-            raise ValueError(f"system {self.system} uses verifier {kind!r}, not {self.verifier!r}")
-        update: dict[str, Any] = {"verifier": kind}
-        if kind == "none":
-            if self.feedback not in (None, "none"):
-                raise ValueError("llm-only gets no feedback; leave 'feedback' out or set it to none")
-            if self.max_rounds not in (None, 1):
-                raise ValueError("llm-only has exactly one round; leave 'max_rounds' out")
-            update |= {"feedback": "none", "max_rounds": 1}
-        else:
-            if self.feedback == "none":
-                raise ValueError("feedback 'none' is the llm-only system; use binary, first-error or all-errors")
-            feedback = self.feedback
-            if kind == "llm":
-                if self.critic_mode == "binary" and feedback not in (None, "binary"):
-                    raise ValueError("critic_mode binary gives binary feedback only")
-                if feedback is None:
-                    feedback = "binary" if self.critic_mode == "binary" else "first-error"
-                update["critic_mode"] = "binary" if feedback == "binary" else "detailed"
-            feedback = feedback or "first-error"
-            if kind == "val" and feedback == "all-errors":
-                raise ValueError("VAL reports only the first failure: use feedback binary or first-error")
-            update |= {"feedback": feedback, "max_rounds": self.max_rounds or DEFAULT_MAX_ROUNDS}
-        if kind != "llm":
-            llm_only = {"critic_model", "critic_mode", "critic_temperature", "critic_constrained"}
-            given = sorted(k for k in llm_only if getattr(self, k) is not None)
-            if given or self.stepwise or self.votes != 1 or self.critic_shots or self.reference_guided:
-                extra = given + [k for k in ("stepwise", "votes", "critic_shots", "reference_guided")
-                                 if getattr(self, k) not in (False, 1, 0)]
-                raise ValueError(f"{', '.join(extra)} only apply to the llm+llm system")
-        elif self.critic_temperature is None:
-            # Votes need diverse samples; a single critique is greedy like the reference study.
-            update["critic_temperature"] = 0.7 if self.votes > 1 else 0.0
-        self._fill(**update)
-        return self
-
-
-class CacheConfig(_Strict):
+class CacheConfig(Strict):
     """The response cache: ``read-write`` (default), ``replay`` (cache only, misses are errors) or ``off``."""
 
     mode: Literal["read-write", "replay", "off"] = "read-write"
-    path: str | None = Field(default=None, description="default: <run dir>/cache")
+    path: str | None = Field(default=None, min_length=1, description="default: <run dir>/cache")
 
 
-class ExperimentConfig(_Strict):
+# Keys that do not decide what the episodes hold: changing them leaves the config hash alone.
+_UNHASHED = ("concurrency", "cache", "prices")
+
+
+class ExperimentConfig(Strict):
     """A whole experiment: every condition runs on every instance with every seed."""
 
     name: str = Field(min_length=1)
     description: str = ""
-    domain: str = "blocksworld"
+    domain: str = Field(default="blocksworld", min_length=1)
     instances: InstancesConfig
     prompt: PromptConfig = PromptConfig()
     generator: GeneratorConfig = GeneratorConfig()
@@ -167,10 +128,12 @@ class ExperimentConfig(_Strict):
     seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
     concurrency: int = Field(default=2, ge=1, le=256)
     cache: CacheConfig = CacheConfig()
+    prices: str | None = Field(default=None, min_length=1,
+                               description="price file; a relative path is read beside the config")
 
     @model_validator(mode="after")
     def _check(self) -> ExperimentConfig:
-        if not re.fullmatch(r"[A-Za-z0-9_.+=-]+", self.name):
+        if not re.fullmatch(NAME_PATTERN, self.name):
             raise ValueError(f"experiment name {self.name!r} may use only letters, digits and _.+=-")
         names = [c.name for c in self.conditions]
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -196,99 +159,71 @@ class ExperimentConfig(_Strict):
             data["instances"]["limit"] = limit
         if concurrency is not None:
             data["concurrency"] = concurrency
-        return ExperimentConfig.model_validate(data)
+        return parse_experiment(data, source="command line")
 
     def hash(self) -> str:
-        """Hash of everything that determines the episode records (concurrency and cache excluded)."""
+        """Hash of everything that determines the episode records (concurrency, cache and prices excluded).
+
+        Taken over the config's shape before conditions became a tagged union, so a run recorded
+        then still resumes.
+        """
         data = self.model_dump(mode="json")
-        data.pop("concurrency")
-        data.pop("cache")
+        for key in _UNHASHED:
+            data.pop(key)
+        data["conditions"] = [condition.legacy_dump() for condition in self.conditions]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def critic_model_of(self, condition: ConditionConfig) -> str:
         """The critic's model spec (defaults to the generator's: self-critique)."""
-        return condition.critic_model or self.generator.model
+        if isinstance(condition, CriticCondition) and condition.critic_model:
+            return condition.critic_model
+        return self.generator.model
+
+    def prices_path(self, base: Path | None = None) -> Path | None:
+        """The ``prices`` file: relative paths are taken beside the config (``base``) when there."""
+        if self.prices is None:
+            return None
+        path = Path(self.prices).expanduser()
+        if not path.is_absolute() and base is not None and (base / path).exists():
+            return base / path
+        return path
+
+
+def upgrade_config_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A config dict as stored by older versions (every condition carried the critic's fields) in
+    today's shape: critic fields at their neutral values are dropped from non-critic conditions."""
+    upgraded = dict(data)
+    conditions = upgraded.get("conditions")
+    if isinstance(conditions, list):
+        upgraded["conditions"] = [_upgrade_condition(c) for c in conditions]
+    return upgraded
+
+
+def _upgrade_condition(condition: Any) -> Any:
+    if not isinstance(condition, Mapping) or SYSTEM_VERIFIER.get(condition.get("system")) == "llm":
+        return condition
+    return {key: value for key, value in condition.items()
+            if not (key in LEGACY_CRITIC_DEFAULTS and value == LEGACY_CRITIC_DEFAULTS[key])}
 
 
 def load_experiment(path: Path | str) -> ExperimentConfig:
     """Read and validate an experiment YAML file; raise ``ConfigError`` naming file, line and key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read experiment config: {error.strerror}", source=path) from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"not valid YAML: {problem}", source=path, line=line) from None
-    if not isinstance(data, dict):
-        raise ConfigError("an experiment config must be a YAML mapping", source=path, line=1)
-    return parse_experiment(data, source=path, node=node)
+    document = read_yaml(path, what="experiment config")
+    if not isinstance(document.data, dict):
+        raise ConfigError("an experiment config must be a YAML mapping (key: value lines)", source=path, line=1)
+    return parse_experiment(document.data, source=path, node=document.node)
 
 
 def parse_experiment(
-    data: Mapping[str, Any], *, source: Path | str = "<config>", node: yaml.Node | None = None
+    data: Mapping[str, Any], *, source: Path | str = "<config>", node: Any = None
 ) -> ExperimentConfig:
     """Validate an already-loaded config mapping (``source``/``node`` only sharpen error messages)."""
     try:
         return ExperimentConfig.model_validate(dict(data))
     except ValidationError as error:
-        first = error.errors()[0]
-        loc = tuple(first["loc"])
-        key = _loc_text(loc, data)
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif first["type"] == "missing":
-            message = "required key is missing"
-        # a failed item also empties its list, which pydantic reports again on the list: skip echoes
-        more = sum(1 for other in error.errors()[1:] if tuple(other["loc"]) != loc[: len(other["loc"])])
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{key}: {message}{suffix}", source=source, line=_line_of(node, loc)) from None
-
-
-def _loc_text(loc: Sequence[Any], data: Mapping[str, Any]) -> str:
-    parts: list[str] = []
-    current: Any = data
-    for item in loc:
-        if isinstance(item, int):
-            name = None
-            if isinstance(current, list) and item < len(current) and isinstance(current[item], dict):
-                name = current[item].get("name")
-            parts.append(f"[{item}]" if name is None else f"[{item}:{name}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-        try:
-            current = current[item]
-        except (KeyError, IndexError, TypeError):
-            current = None
-    return "".join(parts) or "config"
-
-
-def _line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
-    """Line (1-based) of the deepest YAML node on the error's key path."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for item in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode) and isinstance(item, str):
-            for key, value in node.value:
-                if key.value == item:
-                    child, line = value, key.start_mark.line + 1
-                    break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(item, int) and item < len(node.value):
-            child = node.value[item]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
+        raise config_error(error, data, ExperimentConfig, source=source, node=node) from None
 
 
 @dataclass(frozen=True)
@@ -301,6 +236,8 @@ class Instance:
     problem_label: str
     blocks: int | None
     optimal_length: int | None
+    sizes: Mapping[str, int] = field(default_factory=dict)   # the manifest's size fields
+    solvable: bool | None = None                              # the manifest's "solvable", when it says
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "set": self.set, "problem": self.problem_label,
@@ -364,6 +301,8 @@ def load_instance_pool(config: InstancesConfig, *, base: Path | None = None) -> 
             id=ident, set=set_name, problem=problem, problem_label=label,
             blocks=_int_or_none(row.get("blocks", row.get("n_blocks", row.get("objects")))),
             optimal_length=_int_or_none(row.get("optimal_length", row.get("optimal_plan_length"))),
+            sizes=manifest_sizes(row),
+            solvable=row["solvable"] if isinstance(row.get("solvable"), bool) else None,
         ))
     instances.sort(key=lambda inst: natural_key(inst.id))
     if not instances:
@@ -382,6 +321,20 @@ def select_instances(instances: list[Instance], config: InstancesConfig) -> list
     if config.limit is not None:
         instances = instances[: config.limit]
     return instances
+
+
+# Integer manifest fields that describe how an instance was made, not how big it is.
+_NOT_SIZES = frozenset({"seed", "instance_seed", "attempt", "optimal_length", "optimal_plan_length",
+                        "generator_version"})
+
+
+def manifest_sizes(row: Mapping[str, Any]) -> dict[str, int]:
+    """A manifest row's size fields (``blocks``; ``cities``, ``packages``, ...): its other integer fields."""
+    sizes = {key: int(value) for key, value in row.items()
+             if key not in _NOT_SIZES and isinstance(value, int) and not isinstance(value, bool)}
+    if "n_blocks" in sizes and "blocks" not in sizes:
+        sizes["blocks"] = sizes.pop("n_blocks")
+    return sizes
 
 
 def _problem_field(row: Mapping[str, Any]) -> Any:

@@ -8,11 +8,13 @@ import pytest
 
 from planner_loop.errors import ConfigError
 from planner_loop.experiment import (
+    CriticCondition,
     ExperimentConfig,
     InstancesConfig,
     load_experiment,
     load_instances,
     parse_experiment,
+    SoundCondition,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,21 +47,29 @@ def test_derived_defaults() -> None:
         "llm", "first-error", "detailed", 15, 0.0)
     assert (binary.feedback, binary.critic_mode) == ("binary", "binary")
     assert vote.critic_temperature == 0.7
-    assert (sound.verifier, sound.feedback, sound.critic_mode) == ("symbolic", "first-error", None)
+    assert (sound.verifier, sound.feedback) == ("symbolic", "first-error")
+    assert isinstance(llm, CriticCondition) and isinstance(sound, SoundCondition)
+    assert "votes" not in sound.model_dump() and "critic_mode" not in type(sound).model_fields
     assert config.generator.model == "local" and config.generator.constrained is True
     assert config.critic_model_of(llm) == "local"
 
 
 @pytest.mark.parametrize(("condition", "message"), [
     ({"system": "llm-only", "feedback": "binary"}, "llm-only gets no feedback"),
+    ({"system": "llm-only", "critic_model": "openai:x"}, "critic_model: only applies to the llm+llm system"),
+    ({"system": "llm+sound", "vots": 3}, "vots: unknown key"),
+    ({"system": "llm+llm", "vots": 3}, "vots: unknown key (did you mean 'votes'?)"),
+    ({"system": "llm+sond"}, "system: unknown system 'llm+sond' (did you mean 'llm+sound'?)"),
+    ({}, "system: required key is missing"),
+    ({"system": "llm+llm", "critic_model": "opena:gpt-4o"}, "did you mean 'openai:gpt-4o'?"),
     ({"system": "llm-only", "max_rounds": 3}, "exactly one round"),
     ({"system": "llm+sound", "feedback": "none"}, "feedback 'none'"),
-    ({"system": "llm+sound", "votes": 3}, "votes only apply to the llm+llm system"),
+    ({"system": "llm+sound", "votes": 3}, "votes: only applies to the llm+llm system, not llm+sound"),
     ({"system": "llm+val", "feedback": "all-errors"}, "VAL reports only the first failure"),
     ({"system": "llm+llm", "critic_mode": "binary", "feedback": "all-errors"}, "binary feedback only"),
     ({"system": "llm+sound", "verifier": "llm"}, "uses verifier 'symbolic'"),
     ({"system": "llm+llm", "votes": 0}, "greater than or equal to 1"),
-    ({"system": "llm+llm", "context": "everything"}, "'last' or 'history'"),
+    ({"system": "llm+llm", "context": "everything"}, "'conversation' or 'history'"),
 ])
 def test_bad_conditions_are_named(condition: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError) as error:
@@ -72,7 +82,7 @@ def test_errors_name_file_line_and_key(tmp_path: Path) -> None:
     path.write_text("name: t\ninstances:\n  set: a\n  limt: 3\nconditions:\n  - name: c\n    system: llm-only\n")
     with pytest.raises(ConfigError) as error:
         load_experiment(path)
-    assert error.value.describe() == f"{path}:4: instances.limt: unknown key"
+    assert error.value.describe() == f"{path}:4: instances.limt: unknown key (did you mean 'limit'?)"
     path.write_text("name: t\nconditions: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_experiment(path)
@@ -115,3 +125,23 @@ def test_planbench_folder_is_an_instance_set() -> None:
     instances = load_instances(InstancesConfig(set=str(PLANBENCH), limit=2))
     assert [i.id for i in instances] == ["instance-1", "instance-2"]
     assert instances[0].problem.is_file() and instances[0].optimal_length is None
+
+
+def test_prices_key_and_shipped_configs(tmp_path: Path) -> None:
+    (tmp_path / "prices.yaml").write_text("{}\n", encoding="utf-8")
+    config = parse_experiment({**base(), "prices": "prices.yaml"})
+    assert config.prices_path(tmp_path) == tmp_path / "prices.yaml"
+    assert config.prices_path(None) == Path("prices.yaml")
+    assert config.hash() == parse_experiment(base()).hash()       # prices do not decide the episodes
+    for shipped in sorted((ROOT / "experiments").glob("*.yaml")):
+        assert load_experiment(shipped).conditions
+
+
+def test_duplicate_keys_name_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: t\ninstances: {set: a}\nconditions:\n  - {name: c, system: llm+sound}\nseeds: [0]\n"
+                    "concurrency: 2\nseeds: [1]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_experiment(path)
+    assert error.value.describe() == (f"{path}:7: duplicate key 'seeds' (first on line 5, again on line 7); "
+                                      "remove one")

@@ -13,7 +13,6 @@ either (or an iterable of them)::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -21,9 +20,10 @@ from pathlib import Path
 from planner_loop.domains.protocol import Domain
 from planner_loop.domains.templates import DATA_FILE, TemplateDomain
 from planner_loop.errors import ConfigError
+from planner_loop.registry import ENTRY_POINT_PREFIX, Registry
 from planner_loop.resources import builtin_dir
 
-ENTRY_POINT_GROUP = "planner_loop.domains"
+ENTRY_POINT_GROUP = ENTRY_POINT_PREFIX + "domains"
 
 
 def load_domain(path: Path | str, *, generator: object | None = None, check: bool = True) -> TemplateDomain:
@@ -46,10 +46,11 @@ def builtin_domain_dirs() -> list[Path]:
 
 
 class DomainRegistry:
-    """Domains by name. Mutable only through :meth:`register`, and only the instance you hold."""
+    """Domains by name, on a :class:`planner_loop.registry.Registry`. Mutable only through
+    :meth:`register`, and only the instance you hold."""
 
     def __init__(self, domains: Iterable[Domain] = ()) -> None:
-        self._domains: dict[str, Domain] = {}
+        self._registry: Registry[Domain] = Registry("domain", group=ENTRY_POINT_GROUP)
         for domain in domains:
             self.register(domain)
 
@@ -59,6 +60,8 @@ class DomainRegistry:
         # built-ins are checked by the test suite; reading their PDDL lazily keeps this cheap
         registry = cls(load_domain(folder, check=False) for folder in builtin_domain_dirs())
         if plugins:
+            # a domain entry point may give several domains (or folders), so it is read here rather
+            # than registered under the entry point's own name
             for entry_point in entry_points(group=ENTRY_POINT_GROUP):
                 for domain in _domains_from_entry_point(entry_point):
                     registry.register(domain, replace=True)
@@ -68,38 +71,32 @@ class DomainRegistry:
         """Add ``domain`` under ``domain.name``; a second domain of the same name needs ``replace``."""
         if not isinstance(domain, Domain):
             raise ConfigError(f"{domain!r} does not implement the Domain protocol")
-        if domain.name in self._domains and not replace and self._domains[domain.name] is not domain:
-            raise ConfigError(f"a domain named {domain.name!r} is already registered")
-        self._domains[domain.name] = domain
+        self._registry.register(domain.name, domain, replace=replace)
 
     def get(self, name: str) -> Domain:
         """The domain called ``name`` (or the data folder at path ``name``, e.g. ``./gripper``).
 
         Raises :class:`ConfigError` suggesting near names.
         """
-        domain = self._domains.get(name)
-        if domain is not None:
-            return domain
+        if name in self._registry:
+            return self._registry.get(name)
         path = Path(name)
         if ("/" in name or name.endswith((".yaml", ".yml"))) and (path.is_dir() or path.is_file()):
             return load_domain(path)  # a domain folder (or its domain.yaml) given by path
-        close = difflib.get_close_matches(name, list(self._domains), n=3, cutoff=0.5)
-        hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-        known = ", ".join(self.names()) or "none"
-        raise ConfigError(f"unknown domain {name!r}{hint}; available: {known}")
+        raise ConfigError(self._registry.unknown_message(name))
 
     def names(self) -> list[str]:
         """Registered domain names, sorted."""
-        return sorted(self._domains)
+        return self._registry.names()
 
     def __contains__(self, name: object) -> bool:
-        return name in self._domains
+        return name in self._registry
 
     def __iter__(self) -> Iterator[Domain]:
-        return iter(self._domains[name] for name in self.names())
+        return iter(domain for _, domain in self._registry.items())
 
     def __len__(self) -> int:
-        return len(self._domains)
+        return len(self._registry)
 
 
 def _domains_from_entry_point(entry_point: EntryPoint) -> list[Domain]:
