@@ -5,6 +5,7 @@ Two frames come out: one row per episode and one row per round. Rows are sorted 
 condition order, instance, seed, round), never by the order in which a concurrent run happened to
 finish its episodes, so every table built from them is deterministic.
 
+Records are read through :func:`planner_loop.records.load_episode_record` (any schema version).
 Every row carries a ``ref``: ``"<run>:<episode key>"`` for episodes and ``"<run>:<key>#<round>"`` for
 rounds. Tables record these refs per cell, which is how a number is traced back to its records.
 """
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from planner_loop.errors import UserInputError
+from planner_loop.records import EpisodeRecord, RecordError, load_episode_record
 
 SYSTEM_ORDER: tuple[str, ...] = ("llm-only", "llm+llm", "llm+sound", "llm+val")
 FEEDBACK_ORDER: tuple[str, ...] = ("none", "binary", "first-error", "all-errors")
@@ -31,13 +33,14 @@ EPISODE_COLUMNS: tuple[str, ...] = (
     "critic_model", "critic_mode", "stepwise", "votes", "generator_model", "context_policy",
     "instance_id", "instance_set", "problem", "blocks", "optimal_length", "seed", "max_rounds",
     "n_rounds", "termination", "error", "final_round", "final_valid", "final_accepted",
-    "final_critic_valid", "final_parsed",
+    "final_critic_valid", "final_parsed", "solvable", "strategy", "calls", "prompt_tokens", "completion_tokens",
+    "cost_usd",
 )
 ROUND_COLUMNS: tuple[str, ...] = (
     "run", "ref", "episode_ref", "key", "condition", "study", "system", "verifier_kind", "feedback",
     "critic_mode", "stepwise", "votes", "instance_id", "instance_set", "blocks", "optimal_length",
     "seed", "round", "n_rounds", "is_final", "plan_parsed", "plan_length", "verdict_valid", "gt_valid",
-    "failed_step",
+    "failed_step", "calls",
 )
 
 
@@ -77,8 +80,12 @@ def load_runs(run_dirs: Sequence[Path | str]) -> RunRecords:
         records = read_episode_records(run_dir)
         study = _study_of(run_dir, records)
         studies[label] = study
-        for line, record in records:
-            episode, rounds = _flatten(record, run=label, study=study, source=run_dir / "episodes.jsonl", line=line)
+        for line, raw in records:
+            try:
+                record = load_episode_record(raw)
+            except RecordError as error:
+                raise UserInputError(error.message, source=run_dir / "episodes.jsonl", line=line) from None
+            episode, rounds = _flatten(record, run=label, study=study)
             episode_rows.append(episode)
             round_rows.extend(rounds)
 
@@ -190,86 +197,68 @@ def _candidate_names(manifest: Any) -> list[str]:
     return names
 
 
-def _require(record: Mapping[str, Any], path: str, source: Path, line: int) -> Any:
-    node: Any = record
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            raise UserInputError(f"episode record lacks '{path}'", source=source, line=line)
-        node = node[part]
-    return node
+def _blocks(sizes: Mapping[str, int]) -> int | None:
+    """The ``blocks`` column (the size the by-blocks table groups by): blocks, else the object count."""
+    return sizes.get("blocks", sizes.get("objects"))
 
 
-def _optional_bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _flatten(
-    record: Mapping[str, Any], *, run: str, study: str | None, source: Path, line: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    key = _require(record, "key", source, line)
-    condition = _require(record, "condition", source, line)
-    system = _require(record, "system", source, line)
-    instance = _require(record, "instance", source, line)
-    instance_id = _require(record, "instance.id", source, line)
-    rounds = _require(record, "rounds", source, line)
-    final = _require(record, "final", source, line)
-    final_valid = _require(record, "final.valid", source, line)
-    termination = _require(record, "termination", source, line)
-    if not isinstance(rounds, list):
-        raise UserInputError("episode 'rounds' must be a list", source=source, line=line)
-    verifier = record.get("verifier") or {}
-    ref = f"{run}:{key}"
-    final_round = final.get("round")
+def _flatten(record: EpisodeRecord, *, run: str, study: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    verifier = record.verifier
+    ref = f"{run}:{record.key}"
+    rounds = record.rounds
+    final_round = record.final.round
     final_parsed: bool | None = None
     if rounds:
-        last = next((r for r in rounds if r.get("round") == final_round), rounds[-1])
-        final_parsed = last.get("plan") is not None
+        last = next((r for r in rounds if r.round == final_round), rounds[-1])
+        final_parsed = last.plan is not None
+    instance = record.instance
     episode: dict[str, Any] = {
         "run": run,
         "ref": ref,
-        "key": key,
-        "condition": str(condition),
-        "condition_name": str(condition),
+        "key": record.key,
+        "condition": record.condition,
+        "condition_name": record.condition,
         "study": study,
-        "system": str(system),
-        "verifier_kind": str(verifier.get("kind") or ("none" if system == "llm-only" else "unknown")),
-        "feedback": str(verifier.get("feedback") or "none"),
-        "critic_model": verifier.get("critic_model"),
-        "critic_mode": verifier.get("critic_mode"),
-        "stepwise": bool(verifier.get("stepwise") or False),
-        "votes": int(verifier.get("votes") or 1),
-        "generator_model": record.get("generator_model"),
-        "context_policy": record.get("context_policy"),
-        "instance_id": str(instance_id),
-        "instance_set": str(instance.get("set") or ""),
-        "problem": instance.get("problem"),
-        "blocks": instance.get("blocks"),
-        "optimal_length": instance.get("optimal_length"),
-        "seed": int(record.get("seed") or 0),
-        "max_rounds": record.get("max_rounds"),
+        "system": record.system,
+        "verifier_kind": verifier.kind,
+        "feedback": verifier.feedback,
+        "critic_model": verifier.critic_model,
+        "critic_mode": verifier.critic_mode,
+        "stepwise": verifier.stepwise,
+        "votes": verifier.votes,
+        "generator_model": record.generator_model,
+        "context_policy": record.context_policy,
+        "instance_id": instance.id,
+        "instance_set": instance.set,
+        "problem": instance.problem,
+        "blocks": _blocks(instance.sizes),
+        "optimal_length": instance.optimal_length,
+        "seed": record.seed,
+        "max_rounds": record.max_rounds,
         "n_rounds": len(rounds),
-        "termination": str(termination),
-        "error": record.get("error"),
+        "termination": record.termination,
+        "error": record.error,
         "final_round": final_round,
-        "final_valid": bool(final_valid),
-        "final_accepted": bool(final.get("accepted") or False),
-        "final_critic_valid": _optional_bool(final.get("critic_valid")),
+        "final_valid": record.final.valid,
+        "final_accepted": record.final.accepted,
+        "final_critic_valid": record.final.critic_valid,
         "final_parsed": final_parsed,
+        "solvable": instance.solvable,
+        "strategy": record.strategy.name,
+        "calls": record.usage.calls,
+        "prompt_tokens": record.usage.prompt_tokens,
+        "completion_tokens": record.usage.completion_tokens,
+        "cost_usd": record.usage.cost_usd,
     }
     round_rows: list[dict[str, Any]] = []
-    for index, entry in enumerate(rounds, start=1):
-        if not isinstance(entry, Mapping):
-            raise UserInputError(f"round {index} is not an object", source=source, line=line)
-        number = int(entry.get("round") or index)
-        verdict = entry.get("verdict") or {}
-        truth = entry.get("ground_truth") or {}
-        plan = entry.get("plan")
+    for entry in rounds:
+        number = entry.round
         round_rows.append({
             "run": run,
             "ref": f"{ref}#{number}",
             "episode_ref": ref,
-            "key": key,
-            "condition": str(condition),
+            "key": record.key,
+            "condition": record.condition,
             "study": study,
             "system": episode["system"],
             "verifier_kind": episode["verifier_kind"],
@@ -284,12 +273,13 @@ def _flatten(
             "seed": episode["seed"],
             "round": number,
             "n_rounds": len(rounds),
-            "is_final": number == (final_round if final_round is not None else len(rounds)),
-            "plan_parsed": plan is not None,
-            "plan_length": len(plan) if isinstance(plan, list) else None,
-            "verdict_valid": _optional_bool(verdict.get("valid")),
-            "gt_valid": bool(truth.get("valid") or False),
-            "failed_step": truth.get("failed_step"),
+            "is_final": number == final_round,
+            "plan_parsed": entry.plan is not None,
+            "plan_length": len(entry.plan) if entry.plan is not None else None,
+            "verdict_valid": entry.verdict.valid,
+            "gt_valid": entry.ground_truth.valid,
+            "failed_step": entry.ground_truth.failed_step,
+            "calls": entry.usage.calls,
         })
     return episode, round_rows
 

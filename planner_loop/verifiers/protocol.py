@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from planner_loop.errors import PlannerLoopError
+from planner_loop.records.usage import Usage
 
 if TYPE_CHECKING:
     from planner_loop.planning.plan import Plan
@@ -24,17 +25,20 @@ class Verdict:
 
     ``valid`` is ``None`` when no verdict could be read (an LLM critic's unreadable reply) or when
     there is no verifier (LLM only); either way the plan is not accepted. ``feedback`` is the text the
-    generator gets back. ``call_ids`` are the LLM calls made to reach the verdict.
+    generator gets back. ``call_ids`` are the LLM calls made to reach the verdict and ``usage`` what
+    they spent (``None`` when the verifier called no model).
     """
 
     valid: bool | None
     feedback: str
     detail: Mapping[str, Any] = field(default_factory=dict)
     call_ids: tuple[str, ...] = ()
+    usage: Usage | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The ``verdict`` object of an episode round."""
-        return {"valid": self.valid, "feedback": self.feedback, "detail": dict(self.detail)}
+        """The ``verdict`` object of an episode round (:class:`planner_loop.records.VerdictRecord`)."""
+        return {"valid": self.valid, "feedback": self.feedback, "detail": dict(self.detail),
+                "usage": self.usage.model_dump(mode="json") if self.usage is not None else None}
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class Verifier(Protocol):
     """Judges a plan (``None`` = the reply held no readable plan) for a task."""
 
     kind: str
+    # Optional: ``calls_per_verdict: int``, the model calls one verdict makes (0 when absent); budgeted
+    # strategies reserve them before a round starts.
 
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
         """Return the verdict; raise ``VerifierError`` when no verdict can be reached."""
