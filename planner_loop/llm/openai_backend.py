@@ -1,9 +1,12 @@
 """Chat models behind any OpenAI-compatible endpoint, through the official async ``openai`` client.
 
-One :class:`OpenAIChatModel` owns one client, one concurrency limit (an ``asyncio.Semaphore``), the
-retry policy (tenacity; the client's own retries are off), the response cache and the call log.
+One :class:`OpenAIChatModel` owns one client, one adaptive concurrency limit
+(:class:`~planner_loop.llm.limiter.AdaptiveLimiter`: backs off on 429s, climbs back), the retry
+policy (tenacity; the client's own retries are off), the response cache and the call log.
 ``n`` samples are requested in one call where the server supports ``n``; missing samples are
-emulated by separate calls, sample ``i`` with seed ``seed + i``.
+emulated by separate calls, sample ``i`` with seed ``seed + i``. Reasoning models get no
+``temperature`` and ``max_completion_tokens`` instead of ``max_tokens`` (known names, and learnt
+from a 400 that names the parameter). A transport (the Batch API) can replace the direct POST.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,24 +23,28 @@ import openai
 from planner_loop.errors import ModelError, ReplayMissError
 from planner_loop.llm.cache import CachedReply, ResponseCache, request_key
 from planner_loop.llm.calls import CallLog, CallRecord
-from planner_loop.llm.pricing import PriceTable, cost_usd
+from planner_loop.llm.limiter import AdaptiveLimiter
+from planner_loop.llm.pricing import PriceTable, cost_usd, load_price_table, price_for
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
+from planner_loop.llm.reply import check_completion, is_reasoning_model, read_completion, refused_parameter
 from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, async_retrying, is_quota_error
 from planner_loop.llm.spec import is_loopback
+from planner_loop.llm.textsafety import clean_text, redact
+from planner_loop.llm.transport import Transport, TransportError
 
 # The HTTP library the installed openai client is built on (httpx for openai 1.x, httpx2 later);
 # asking for its Response class makes the client hand back the raw response.
 _RAW_RESPONSE = importlib.import_module(
     openai.DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0]).Response
-_KEYLIKE = re.compile(r"\b(sk|key|tok)-[A-Za-z0-9_\-*.]{4,}")
-
-
 
 def _call_id(request_key: str) -> str:
     """A call's id: derived from its request key (which includes the sample index), not drawn at random,
     so a replayed run writes the same ids and hence byte-identical episode records. Identical requests
     share an id: they are answered by the same cached completion."""
     return request_key[:24]
+
+CONNECTIONS_PER_CLIENT = 64
+
 
 class _NRejected(ModelError):
     """The server refused ``n > 1`` (HTTP 400 about ``n``): samples must be emulated."""
@@ -49,6 +55,7 @@ class OpenAIChatModel:
 
     ``kind``, ``key_base_url`` and ``key_model`` are the model's identity in the cache key (a local
     server's random port must not change it); ``request_model`` is the name sent to the server.
+    ``prices`` defaults to the shipped table (:func:`~planner_loop.llm.pricing.load_price_table`).
     """
 
     def __init__(
@@ -84,11 +91,18 @@ class OpenAIChatModel:
         self._key_model = key_model or request_model
         self._cache = cache
         self._call_log = call_log
-        self._prices = prices
+        self._prices = load_price_table() if prices is None else prices
         self._supports_n = supports_n
         self._concurrency = concurrency
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._limiter = AdaptiveLimiter(concurrency)
+        self._transport: Transport | None = None
+        reasoning = is_reasoning_model(request_model)
+        self._omit_temperature = reasoning
+        # api.openai.com rejects max_tokens for newer models; other servers mostly know only max_tokens.
+        self._use_max_completion_tokens = reasoning or (base_url is not None and "api.openai.com" in base_url)
         self._client: openai.AsyncOpenAI | None = None
+        self._shards: list[openai.AsyncOpenAI] = []
+        self._turn = 0
         self._client_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -99,8 +113,23 @@ class OpenAIChatModel:
         if self._loop is not loop:
             self._loop = loop
             self._client = None
-            self._semaphore = asyncio.Semaphore(self._concurrency)
+            self._shards = []
+            self._limiter = AdaptiveLimiter(self._concurrency)
             self._client_lock = asyncio.Lock()
+
+    def use_transport(self, transport: Transport | None) -> None:
+        """Send requests through ``transport`` (e.g. the Batch API) instead of a direct POST."""
+        self._transport = transport
+
+    @property
+    def limiter(self) -> AdaptiveLimiter:
+        """This model's adaptive concurrency limit (for progress displays and benchmarks)."""
+        return self._limiter
+
+    @property
+    def request_model(self) -> str:
+        """The model name sent to the endpoint (the name prices are looked up by)."""
+        return self._request_model
 
     # ------------------------------------------------------------------ endpoint
     async def _open_client(self) -> openai.AsyncOpenAI:
@@ -120,9 +149,25 @@ class OpenAIChatModel:
                 self._client = await self._open_client()
             return self._client
 
+    async def _next_client(self) -> openai.AsyncOpenAI:
+        """Round-robin over one client per :data:`CONNECTIONS_PER_CLIENT` slots: the HTTP library scans its
+        whole connection pool for every request, so one pool of 512 connections costs more CPU than the
+        calls themselves."""
+        primary = await self._get_client()
+        wanted = -(-self._concurrency // CONNECTIONS_PER_CLIENT)
+        if len(self._shards) < wanted:
+            local = self._base_url is not None and is_loopback(self._base_url)
+            self._shards = [primary] + [primary.copy(http_client=openai.DefaultAsyncHttpxClient(trust_env=not local))
+                                        for _ in range(wanted - 1)]
+        self._turn = (self._turn + 1) % len(self._shards)
+        return self._shards[self._turn]
+
     async def aclose(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP clients."""
         self._bind_loop()  # a client from a finished loop cannot be closed, only dropped
+        for shard in self._shards[1:]:
+            await shard.close()
+        self._shards = []
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -191,27 +236,34 @@ class OpenAIChatModel:
                 return None
             message = (f"replay: no cached reply for model {self.spec!r} (request {key[:12]}, sample {index}) "
                        f"in {self._cache.path}; rerun with the cache in read-write mode to record it")
-            self._log(call_id, role, key, messages, params, [index], [], [], 0, 0, None,
-                      time.perf_counter() - started, label, 0, message)
+            self._log(call_id, role, key, messages, params, [index], latency=time.perf_counter() - started,
+                      cache=label, retries=0, error=message)
             raise ReplayMissError(message)
         latency = time.perf_counter() - started
-        cost = 0.0 if cost_usd(self._prices, self._request_model, 0, 0) is not None else None
-        self._log(call_id, role, key, messages, params, [index], [hit.text], [hit.finish_reason],
-                  hit.prompt_tokens, hit.completion_tokens, cost, latency, label, 0, None)
+        cost = 0.0 if price_for(self._prices, self._request_model) is not None else None  # paid once, earlier
+        self._log(call_id, role, key, messages, params, [index], texts=[hit.text], reasons=[hit.finish_reason],
+                  prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
+                  reasoning_tokens=hit.reasoning_tokens, cached_prompt_tokens=hit.cached_prompt_tokens,
+                  reasoning_content=[hit.reasoning_content], cost=cost, latency=latency, cache=label, retries=0)
         return Completion(text=hit.text, finish_reason=hit.finish_reason, prompt_tokens=hit.prompt_tokens,
                           completion_tokens=hit.completion_tokens, latency_s=latency, cached=True,
-                          call_id=call_id, retries=0, cost_usd=cost)
+                          call_id=call_id, retries=0, cost_usd=cost, reasoning_tokens=hit.reasoning_tokens,
+                          cached_prompt_tokens=hit.cached_prompt_tokens, reasoning_content=hit.reasoning_content)
 
     # ------------------------------------------------------------------ HTTP
     def _body(self, messages: tuple[ChatMessage, ...], params: SamplingParams, n: int,
               seed: int | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self._request_model, "messages": [m.to_json() for m in messages],
-                                "temperature": params.temperature}
-        # api.openai.com rejects max_tokens for newer models; other servers mostly know only max_tokens.
-        if self._base_url is not None and "api.openai.com" in self._base_url:
+        body: dict[str, Any] = {"model": self._request_model, "messages": [m.to_json() for m in messages]}
+        if not self._omit_temperature:
+            body["temperature"] = params.temperature
+        if params.max_completion_tokens is not None:
+            body["max_completion_tokens"] = params.max_completion_tokens
+        elif self._use_max_completion_tokens:
             body["max_completion_tokens"] = params.max_tokens
         else:
             body["max_tokens"] = params.max_tokens
+        if params.reasoning_effort is not None:
+            body["reasoning_effort"] = params.reasoning_effort
         if n > 1:
             body["n"] = n
         if seed is not None:
@@ -234,69 +286,98 @@ class OpenAIChatModel:
             data = json.loads(response.content)
         except ValueError as error:
             raise GarbledReplyError(f"reply body is not JSON ({error})") from error
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not isinstance(choices, list) or not choices or not all(
-                isinstance(c, dict) and isinstance(c.get("message"), dict) for c in choices):
-            raise GarbledReplyError("reply has no usable choices")
-        return data
+        return check_completion(data)
+
+    async def _send(self, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """One attempt: (chat completion JSON, batch id or None)."""
+        if self._transport is not None:
+            return await self._transport(body)
+        client = await self._next_client()
+        async with self._limiter.slot() as slot:
+            try:
+                data = await self._post(client, body)
+            except openai.RateLimitError as error:
+                if not is_quota_error(error):
+                    self._limiter.rate_limited(slot)
+                    if self._call_log is not None:
+                        self._call_log.note_rate_limited()
+                raise
+        self._limiter.succeeded()
+        return data, None
+
+    def _adapt_to_refusal(self, error: BaseException, body: dict[str, Any]) -> bool:
+        """Learn from a 400 that names a parameter this model refuses; True when worth one more try."""
+        if not isinstance(error, openai.BadRequestError):
+            return False
+        param = refused_parameter(error)
+        if param == "temperature" and "temperature" in body and not self._omit_temperature:
+            self._omit_temperature = True
+            return True
+        if param == "max_tokens" and "max_tokens" in body and not self._use_max_completion_tokens:
+            self._use_max_completion_tokens = True
+            return True
+        return False
 
     async def _call(self, messages: tuple[ChatMessage, ...], params: SamplingParams, indices: list[int],
                     keys: list[str], role: str, *, n: int, seed: int | None) -> dict[int, Completion]:
-        client = await self._get_client()
-        body = self._body(messages, params, n, seed)
         key = keys[indices[0]]
         call_id = _call_id(key)
         attempts = 0
         started = time.perf_counter()
-        try:
-            async for attempt in async_retrying(self.retry):
-                with attempt:
-                    attempts += 1
-                    async with self._semaphore:
-                        data = await self._post(client, body)
-        except (openai.OpenAIError, GarbledReplyError) as error:
-            message = self._describe(error, attempts)
-            rejects_n = n > 1 and isinstance(error, openai.BadRequestError) and (
-                error.param == "n" or "'n'" in error.message)
-            self._log(call_id, role, key, messages, params, indices, [], [], 0, 0, None,
-                      time.perf_counter() - started, self._cache_mode(), attempts - 1, message, sent=body)
-            if rejects_n:
-                raise _NRejected(message) from None
-            raise ModelError(message) from None
+        for _ in range(3):  # the first try, then at most one more per refused parameter
+            body = self._body(messages, params, n, seed)
+            try:
+                async for attempt in async_retrying(self.retry):
+                    with attempt:
+                        attempts += 1
+                        data, batch_id = await self._send(body)
+                break
+            except (openai.OpenAIError, GarbledReplyError, TransportError) as error:
+                if self._adapt_to_refusal(error, body):
+                    continue
+                message = self._describe(error, attempts)
+                rejects_n = n > 1 and isinstance(error, openai.BadRequestError) and (
+                    error.param == "n" or "'n'" in error.message)
+                self._log(call_id, role, key, messages, params, indices, latency=time.perf_counter() - started,
+                          cache=self._cache_mode(), retries=attempts - 1, error=message, sent=body)
+                if rejects_n:
+                    raise _NRejected(message) from None
+                raise ModelError(message) from None
         latency = time.perf_counter() - started
         retries = attempts - 1
-        choices = sorted(data["choices"], key=lambda c: int(c.get("index", 0)))[: len(indices)]
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        completion_total = int(usage.get("completion_tokens") or 0)
-        texts = [str(c["message"].get("content") or "") for c in choices]
-        reasons = [str(c.get("finish_reason") or "stop") for c in choices]
-        # Usage is per request: the first sample carries the prompt tokens and the rounding remainder,
-        # so sums over completions equal what the endpoint billed.
-        share, rest = divmod(completion_total, len(choices))
+        reply = read_completion(data, len(indices))
+        batch = batch_id is not None
         out: dict[int, Completion] = {}
         mode = self._cache_mode()
-        for j, (index, text, reason) in enumerate(zip(indices, texts, reasons, strict=False)):
-            p_tok = prompt_tokens if j == 0 else 0
-            c_tok = share + (rest if j == 0 else 0)
-            out[index] = Completion(text=text, finish_reason=reason, prompt_tokens=p_tok, completion_tokens=c_tok,
-                                    latency_s=latency, cached=False, call_id=call_id, retries=retries,
-                                    cost_usd=cost_usd(self._prices, self._request_model, p_tok, c_tok))
+        for j, (index, sample) in enumerate(zip(indices, reply.samples, strict=False)):
+            p_tok, c_tok, r_tok, k_tok = reply.share(j)
+            out[index] = Completion(
+                text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok, completion_tokens=c_tok,
+                latency_s=latency, cached=False, call_id=call_id, retries=retries,
+                cost_usd=cost_usd(self._prices, self._request_model, p_tok, c_tok, k_tok, batch=batch),
+                reasoning_tokens=r_tok, cached_prompt_tokens=k_tok, reasoning_content=sample.reasoning_content,
+                truncated=sample.truncated, batch_id=batch_id)
             if self._cache is not None and mode == "read-write":
-                self._cache.put(keys[index], self.spec,
-                                CachedReply(text=text, finish_reason=reason, prompt_tokens=p_tok,
-                                            completion_tokens=c_tok))
-        self._log(call_id, role, key, messages, params, list(out), texts[: len(out)], reasons[: len(out)],
-                  prompt_tokens, completion_total, cost_usd(self._prices, self._request_model, prompt_tokens,
-                                                            completion_total),
-                  latency, "write" if mode == "read-write" else mode, retries, None, sent=body)
+                self._cache.put(keys[index], self.spec, CachedReply(
+                    text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok,
+                    completion_tokens=c_tok, reasoning_tokens=r_tok, cached_prompt_tokens=k_tok,
+                    reasoning_content=sample.reasoning_content))
+        done = reply.samples[: len(out)]
+        self._log(call_id, role, key, messages, params, list(out), texts=[s.text for s in done],
+                  reasons=[s.finish_reason for s in done], prompt_tokens=reply.prompt_tokens,
+                  completion_tokens=reply.completion_tokens, reasoning_tokens=reply.reasoning_tokens,
+                  cached_prompt_tokens=reply.cached_prompt_tokens,
+                  reasoning_content=[s.reasoning_content for s in done],
+                  truncated=[index for index, s in zip(out, done, strict=False) if s.truncated],
+                  cost=cost_usd(self._prices, self._request_model, reply.prompt_tokens, reply.completion_tokens,
+                                reply.cached_prompt_tokens, batch=batch),
+                  latency=latency, cache="write" if mode == "read-write" else mode, retries=retries,
+                  sent=body, batch_id=batch_id)
         return out
 
     # ------------------------------------------------------------------ reporting
     def _redact(self, text: str) -> str:
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
-        return _KEYLIKE.sub(r"\1-***", text)
+        return redact(text, [self._api_key] if self._api_key else [])
 
     def _describe(self, error: BaseException, attempts: int) -> str:
         where = f"model {self.spec!r} at {self._base_url}"
@@ -320,23 +401,31 @@ class OpenAIChatModel:
             else:
                 hint = "request failed"
             text = f"{where}: HTTP {status}: {hint}: {detail}{tries}"
+        elif isinstance(error, TransportError):
+            text = f"{where}: {error}{tries}"
         else:
             text = f"{where}: garbled reply: {error}{tries}"
-        return self._redact(" ".join(text.split()))
+        return self._redact(clean_text(" ".join(text.split())))
 
     def _log(self, call_id: str, role: str, key: str, messages: tuple[ChatMessage, ...], params: SamplingParams,
-             indices: list[int], texts: list[str], reasons: list[str], prompt_tokens: int, completion_tokens: int,
-             cost: float | None, latency: float, cache: str, retries: int, error: str | None,
-             sent: dict[str, Any] | None = None) -> None:
+             indices: list[int], *, latency: float, cache: str, retries: int, error: str | None = None,
+             texts: Sequence[str] = (), reasons: Sequence[str] = (), prompt_tokens: int = 0,
+             completion_tokens: int = 0, reasoning_tokens: int = 0, cached_prompt_tokens: int = 0,
+             reasoning_content: Sequence[str | None] = (), truncated: Sequence[int] = (),
+             cost: float | None = None, sent: dict[str, Any] | None = None, batch_id: str | None = None) -> None:
         if self._call_log is None:
             return
         record_params: dict[str, Any] = params.to_json()
         if sent is not None:
             record_params["sent_n"] = sent.get("n", 1)
             record_params["sent_seed"] = sent.get("seed")
+            if "temperature" not in sent:
+                record_params["sent_temperature"] = None  # the model refuses one
         self._call_log.record(CallRecord(
             call_id=call_id, role=role, model=self.spec, request_hash=key, params=record_params,
-            messages=[m.to_json() for m in messages], replies=texts, finish_reasons=reasons,
+            messages=[m.to_json() for m in messages], replies=list(texts), finish_reasons=list(reasons),
             usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
             cost_usd=cost, latency_s=round(latency, 6), cache=cache, retries=retries, error=error,
-            sample_indices=indices))
+            sample_indices=indices, reasoning_tokens=reasoning_tokens, cached_prompt_tokens=cached_prompt_tokens,
+            reasoning_content=list(reasoning_content) if any(r is not None for r in reasoning_content) else [],
+            truncated=list(truncated), batch_id=batch_id))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 ROLES = frozenset({"system", "user", "assistant"})
+REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class SamplingParams:
     ``json_schema`` constrains the reply to a JSON document matching the schema (sent as an OpenAI
     ``response_format``); ``grammar`` is a GBNF grammar (llama.cpp-based servers only).
     ``n`` is the number of samples; sample ``i`` uses ``seed + i`` when it has to be emulated.
+    ``reasoning_effort`` (``minimal``, ``low``, ``medium``, ``high``) is sent to reasoning models;
+    ``max_completion_tokens`` (when set) is sent instead of ``max_tokens`` and bounds visible plus
+    reasoning tokens. Both enter the cache key only when set, so existing caches keep their keys.
     """
 
     temperature: float = 0.0
@@ -45,6 +49,8 @@ class SamplingParams:
     n: int = 1
     json_schema: Mapping[str, Any] | None = field(default=None, hash=False)
     grammar: str | None = None
+    reasoning_effort: str | None = None
+    max_completion_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -55,10 +61,15 @@ class SamplingParams:
             raise ValueError(f"temperature must be >= 0, not {self.temperature}")
         if self.json_schema is not None and self.grammar is not None:
             raise ValueError("give json_schema or grammar, not both")
+        if self.reasoning_effort is not None and self.reasoning_effort not in REASONING_EFFORTS:
+            raise ValueError(f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, "
+                             f"not {self.reasoning_effort!r}")
+        if self.max_completion_tokens is not None and self.max_completion_tokens < 1:
+            raise ValueError(f"max_completion_tokens must be at least 1, not {self.max_completion_tokens}")
 
     def to_json(self) -> dict[str, Any]:
         """A plain, JSON-serialisable view (used for cache keys and call records)."""
-        return {
+        view: dict[str, Any] = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "seed": self.seed,
@@ -67,6 +78,11 @@ class SamplingParams:
             "json_schema": dict(self.json_schema) if self.json_schema is not None else None,
             "grammar": self.grammar,
         }
+        if self.reasoning_effort is not None:
+            view["reasoning_effort"] = self.reasoning_effort
+        if self.max_completion_tokens is not None:
+            view["max_completion_tokens"] = self.max_completion_tokens
+        return view
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,11 @@ class Completion:
 
     ``retries`` counts the failed attempts before this reply arrived; ``cost_usd`` is ``None``
     when no price is known for the model; ``cached`` is true when it came from the response cache.
+    ``reasoning_tokens`` (part of ``completion_tokens``) and ``cached_prompt_tokens`` (part of
+    ``prompt_tokens``) are what the endpoint reported; ``reasoning_content`` is a server's separate
+    reasoning text (vLLM, DeepSeek), kept for the record and never part of ``text``. ``truncated``
+    is true when the reply was cut at :data:`~planner_loop.llm.textsafety.MAX_REPLY_CHARS`;
+    ``batch_id`` names the Batch API job that produced it.
     """
 
     text: str
@@ -86,6 +107,11 @@ class Completion:
     call_id: str
     retries: int
     cost_usd: float | None
+    reasoning_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    reasoning_content: str | None = None
+    truncated: bool = False
+    batch_id: str | None = None
 
 
 @runtime_checkable
