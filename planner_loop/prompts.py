@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "prompt_templates"
 TEMPLATE_KINDS = ("generator", "critic", "feedback")
+CONTEXT_POLICIES = ("last", "conversation", "history")
 
 
 def load_templates(domain_file: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -160,12 +161,14 @@ class PromptBuilder:
     """Builds generator chats for one domain and encoding from the templates."""
 
     def __init__(self, domain: Domain, encoding: str, *, constrained: bool = False,
-                 templates: Mapping[str, Any] | None = None) -> None:
+                 templates: Mapping[str, Any] | None = None, allow_no_plan: bool = False) -> None:
         if encoding not in ("nl", "pddl"):
             raise ConfigError(f"prompt.encoding must be nl or pddl, not {encoding!r}")
         self.domain = domain
         self.encoding = encoding
         self.constrained = constrained
+        # offer the "NO PLAN EXISTS" reply form (sets that may hold unsolvable instances)
+        self.allow_no_plan = allow_no_plan
         self.templates = dict(templates) if templates is not None else load_templates(domain.domain_file)
         self._gen: Mapping[str, str] = self.templates["generator"][encoding]
 
@@ -186,8 +189,12 @@ class PromptBuilder:
         """A plan in this encoding, one step per line."""
         return self.domain.render_plan(plan, self.encoding).strip()
 
-    def first_prompt(self, task: Task, examples: Sequence[SolvedExample]) -> list[ChatMessage]:
-        """The first generator chat: rules, solved examples, then the query."""
+    def first_prompt(self, task: Task, examples: Sequence[SolvedExample], *,
+                     earlier: Sequence[str] = ()) -> list[ChatMessage]:
+        """The first generator chat: rules, solved examples, then the query.
+
+        ``earlier`` (the ``history`` policy) goes just before the query's problem statement.
+        """
         parts = [fill(self._gen["domain"], domain=self.domain.describe(self.encoding).strip())]
         for example in examples:
             parts.append(self._gen["example_heading"])
@@ -196,6 +203,9 @@ class PromptBuilder:
         parts.append(self._gen["query_heading"] if examples else self._gen["query_heading_zero_shot"])
         if self.constrained:
             parts.append(self._gen["json_format"])
+        if self.allow_no_plan:
+            parts.append(self._gen["no_plan_option"])
+        parts.extend(earlier)
         parts.append(self.statement(task))
         return [ChatMessage("system", self._gen["system"].strip()),
                 ChatMessage("user", "\n\n".join(p.strip("\n") for p in parts))]
@@ -216,11 +226,30 @@ class PromptBuilder:
     ) -> list[ChatMessage]:
         """The chat for the next round given earlier ``(reply, feedback)`` attempts.
 
-        ``context="last"`` keeps only the last attempt; ``"history"`` keeps all (failure memory).
+        ``"last"``: the first prompt, the last reply and its feedback. ``"conversation"``: one
+        growing chat, each earlier reply an assistant turn and each feedback a new user turn (the
+        reference loop). ``"history"``: one user prompt that restates every attempt and its feedback.
         """
+        if context not in CONTEXT_POLICIES:
+            raise ConfigError(f"context must be one of {', '.join(CONTEXT_POLICIES)}, not {context!r}")
+        if context == "history":
+            return self.first_prompt(task, examples, earlier=self._restated(attempts))
         messages = self.first_prompt(task, examples)
         kept = attempts[-1:] if context == "last" else attempts
         for reply, feedback in kept:
             messages.append(ChatMessage("assistant", reply))
             messages.append(ChatMessage("user", self.retry_message(feedback)))
         return messages
+
+    def _restated(self, attempts: Sequence[tuple[str, str]]) -> list[str]:
+        if not attempts:
+            return []
+        parts = [self._gen["history_heading"]]
+        parts += [fill(self._gen["history_attempt"], number=str(number), reply=reply.strip() or "(empty reply)",
+                       feedback=feedback.strip())
+                  for number, (reply, feedback) in enumerate(attempts, start=1)]
+        request = self._gen["history_request"]
+        if self.constrained:
+            request += "\n" + self._gen["json_format"]
+        parts.append(request)
+        return parts

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from helpers.shared_data import PLANBENCH_INSTANCES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chisquare
@@ -27,8 +27,7 @@ from planner_loop.generation.blocksworld import (
     state_graph,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-PLANBENCH_BW = SHARED / "planbench" / "plan-bench" / "instances" / "blocksworld"
+PLANBENCH_BW = PLANBENCH_INSTANCES / "blocksworld"
 A000262 = [1, 3, 13, 73, 501, 4051, 37633, 394353, 4596553, 58941091]
 
 
@@ -248,7 +247,7 @@ def _planbench_state(text: str) -> tuple[tuple[int, ...], list[tuple[str, ...]]]
     return tuple(below), goal
 
 
-@pytest.mark.skipif(not PLANBENCH_BW.is_dir(), reason="../shared/planbench is absent")
+@pytest.mark.needs_planbench("plan-bench/instances/blocksworld")
 def test_bfs_reproduces_planbench_optimal_length_distribution() -> None:
     """REFERENCE.md §4: Fast Downward's optimal lengths of PlanBench's 501 instances."""
     graphs = {n: state_graph(n) for n in (4, 5)}

@@ -64,12 +64,29 @@ def test_context_policies(bank: ExampleBank) -> None:
     task = bank.task("instance-1")
     attempts = [("reply one", "feedback one"), ("reply two", "feedback two")]
     last = builder.generator_messages(task, [], attempts, "last")
+    chat = builder.generator_messages(task, [], attempts, "conversation")
     history = builder.generator_messages(task, [], attempts, "history")
     assert [m.role for m in last] == ["system", "user", "assistant", "user"]
     assert last[2].content == "reply two" and "feedback two" in last[3].content
-    assert [m.content for m in history if m.role == "assistant"] == ["reply one", "reply two"]
-    assert "feedback one" in history[3].content and "feedback two" in history[5].content
-    assert builder.generator_messages(task, [], [], "last") == builder.first_prompt(task, [])
+    assert [m.content for m in chat if m.role == "assistant"] == ["reply one", "reply two"]
+    assert "feedback one" in chat[3].content and "feedback two" in chat[5].content
+    # history restates every attempt in one user prompt, before the query's statement
+    assert [m.role for m in history] == ["system", "user"]
+    text = history[1].content
+    assert text.index("reply one") < text.index("feedback one") < text.index("reply two") < text.index("feedback two")
+    assert text.index("feedback two") < text.rindex("[STATEMENT]") and text.rstrip().endswith("[PLAN]")
+    for policy in ("last", "conversation", "history"):
+        assert builder.generator_messages(task, [], [], policy) == builder.first_prompt(task, [])
+    with pytest.raises(ConfigError):
+        builder.generator_messages(task, [], attempts, "everything")
+
+
+def test_no_plan_reply_form_is_offered_only_when_asked(bank: ExampleBank) -> None:
+    task = bank.task("instance-1")
+    plain = PromptBuilder(bank.domain, "nl").first_prompt(task, [])[1].content
+    offered = PromptBuilder(bank.domain, "nl", allow_no_plan=True).first_prompt(task, [])[1].content
+    assert "NO PLAN EXISTS" not in plain and "NO PLAN EXISTS" in offered
+    assert offered.index("NO PLAN EXISTS") < offered.rindex("[STATEMENT]")
 
 
 def test_domain_prompts_yaml_overrides_templates(tmp_path: Path) -> None:

@@ -20,6 +20,11 @@ def generate(
         str | None,
         typer.Option("--blocks", help="Blocks World size: a number or a range a-b (drawn uniformly per instance)."),
     ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="Split the instances between sizes by weight, e.g. 4=446,5=55 "
+                     "(PlanBench's 4:5-block proportion); exact quotas of --count."),
+    ] = None,
     size: Annotated[
         list[str] | None,
         typer.Option("--size", help="NAME=RANGE for a generator's size parameter (other domains); repeatable."),
@@ -40,6 +45,14 @@ def generate(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a set already in --out.")] = False,
+    min_length: Annotated[
+        int | None,
+        typer.Option("--min-length", help="Hard set: keep only instances whose optimal plan has at least N steps "
+                     "(candidates are drawn until --count are kept)."),
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Hard set: seconds Fast Downward may spend on one candidate.")
+    ] = 30.0,
 ) -> None:
     """Generate a problem set: DIR/<id>.pddl and DIR/manifest.jsonl."""
     from rich.console import Console
@@ -47,6 +60,7 @@ def generate(
 
     from planner_loop.errors import ConfigError
     from planner_loop.generation import GenerationRequest, SizeRange, generate_problem_set, get_generator
+    from planner_loop.generation.instances import parse_size_weights
 
     generator = get_generator(domain)
     sizes: dict[str, SizeRange] = {}
@@ -67,9 +81,19 @@ def generate(
         goal_style=goal,
         allow_duplicates=allow_duplicates,
         keep_trivial=keep_trivial,
+        size_weights={generator.size_names[0]: parse_size_weights(weights)} if weights else {},
     )
     solve = optimal if optimal is not None else not (allow_duplicates and keep_trivial)
     console = Console(stderr=True)
+    if min_length is not None:
+        from planner_loop.generation.hard_set import select_hard, write_hard_set
+
+        with console.status("solving candidates optimally"):
+            selection = select_hard(generator, request, min_length=min_length, time_limit_s=time_limit)
+        write_hard_set(out, selection, generator, request, overwrite=force)
+        console.print(f"wrote {len(selection.instances)} instances (of {selection.candidates} candidates, "
+                      f"{selection.solve_seconds:.0f} s) and manifest.jsonl to {out}")
+        return
     with Progress(
         TextColumn("solving optimally"),
         BarColumn(),
@@ -89,6 +113,33 @@ def generate(
         )
     solved = "" if solve else " (optimal lengths not computed)"
     console.print(f"wrote {len(instances)} instances and manifest.jsonl to {out}{solved}")
+
+
+@problems_app.command("mystery")
+def mystery(
+    seed: Annotated[int, typer.Option("--seed", help="Run seed the renaming is drawn for (recorded).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the renamed domain, problems and manifest.")],
+    set_name: Annotated[str, typer.Option("--set", help="Problem set to rename (built-in name or folder).")
+                        ] = "blocksworld/planbench-4-5",
+    domain: Annotated[str, typer.Option("--domain", help="Source domain.")] = "blocksworld",
+) -> None:
+    """Randomized Mystery: a problem set under a fresh random renaming drawn for --seed.
+
+    DIR then serves as the experiment's `domain:` and `instances: {set: DIR}`; DIR/renaming.json records the names.
+    """
+    from planner_loop.domains import get_domain
+    from planner_loop.domains.obfuscation import write_randomized_mystery
+    from planner_loop.domains.templates import TemplateDomain
+    from planner_loop.errors import ConfigError
+    from planner_loop.experiment import resolve_instance_dir
+
+    source = get_domain(domain)
+    if not isinstance(source, TemplateDomain):
+        raise ConfigError(f"--domain {domain}: only data-defined domains (domain.yaml) can be renamed")
+    folder, _ = resolve_instance_dir(set_name)
+    renaming = write_randomized_mystery(source, folder, seed, out)
+    names = ", ".join(f"{a}→{b}" for a, b in sorted(renaming.actions.items()))
+    typer.echo(f"wrote {out} (seed {seed}: {names})", err=True)
 
 
 def register(app: typer.Typer) -> None:

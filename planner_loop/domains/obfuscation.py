@@ -4,23 +4,27 @@ Any template domain can be renamed: :func:`rename_domain` turns a domain (its PD
 ``domain.yaml``) into a new pair whose action schemas are the same up to names, and
 :func:`rename_problem` carries problem files across. Mystery Blocksworld is Blocks World under
 :data:`MYSTERY_BLOCKSWORLD` (PlanBench's deceptive renaming); :func:`random_renaming` draws
-meaningless names instead. ``domains/mystery_blocksworld*/`` are written by
+meaningless names instead, and :func:`write_randomized_mystery` draws a fresh renaming per run seed
+(PlanBench's Randomized Mystery column) and writes it as a recorded instance set. ``domains/mystery_blocksworld*/`` are written by
 :func:`write_renamed_domain` (``python -m planner_loop.domains.obfuscation`` regenerates them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
 import string
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import yaml
 
+from planner_loop.domains.renaming import RenamedFrom, Renaming
 from planner_loop.domains.templates import DATA_FILE, DomainSpec, TemplateDomain, read_domain_schema
 from planner_loop.errors import ConfigError
 
@@ -28,28 +32,6 @@ if TYPE_CHECKING:
     from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, ProblemGenerator
 
 _COMMENT = re.compile(r";[^\n]*")
-
-
-@dataclass(frozen=True)
-class Renaming:
-    """New names for a domain's predicates and actions (lower case; unmapped names stay)."""
-
-    predicates: Mapping[str, str]
-    actions: Mapping[str, str]
-    domain_name: str | None = None  # the PDDL ``(domain ...)`` name of the result
-
-    def __post_init__(self) -> None:
-        for kind, mapping in (("predicate", self.predicates), ("action", self.actions)):
-            targets = list(mapping.values())
-            if len(set(targets)) != len(targets):
-                raise ConfigError(f"renaming maps two {kind}s to the same name")
-            for name in targets:
-                if not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
-                    raise ConfigError(f"renaming: {name!r} is not a PDDL name")
-
-    def inverse(self) -> Renaming:
-        """The renaming that undoes this one (domain name left unchanged)."""
-        return Renaming({v: k for k, v in self.predicates.items()}, {v: k for k, v in self.actions.items()})
 
 
 # PlanBench's Mystery Blocksworld (configs/mystery_blocksworld.yaml and its generated_domain.pddl).
@@ -151,23 +133,6 @@ def rename_spec(
     )
 
 
-@dataclass(frozen=True)
-class RenamedFrom:
-    """Provenance of a renamed domain: its source domain and the renaming (kept in domain.yaml)."""
-
-    domain: str
-    renaming: Renaming = field(repr=False)
-
-    def to_yaml_data(self) -> dict[str, object]:
-        """Plain data for the ``renamed_from`` key of ``domain.yaml``."""
-        return {
-            "domain": self.domain,
-            "domain_name": self.renaming.domain_name,
-            "predicates": dict(self.renaming.predicates),
-            "actions": dict(self.renaming.actions),
-        }
-
-
 def write_renamed_domain(source: TemplateDomain, spec: DomainSpec, folder: Path) -> TemplateDomain:
     """Write ``domain.pddl`` and ``domain.yaml`` of a renamed domain into ``folder``; return it loaded."""
     if spec.renamed_from is None:
@@ -228,6 +193,53 @@ def check_same_schemas(renamed: Path, reference: Path) -> list[str]:
             if set(getattr(a, part)) != set(getattr(b, part)) or len(a.parameters) != len(b.parameters):
                 problems.append(f"{name}.{part} differs")
     return problems
+
+
+RANDOMIZED_MYSTERY_FILE = "renaming.json"
+
+
+def randomized_renaming(source: TemplateDomain, run_seed: int) -> Renaming:
+    """Randomized Mystery: a fresh meaningless renaming of ``source`` for one run seed.
+
+    The names come from a stream seeded by SHA-256 of ``(run_seed, "randomized-mystery", source)``,
+    so each seed gives its own names (a model cannot have memorised them) and the same seed the same.
+    """
+    digest = hashlib.sha256(f"{run_seed}/randomized-mystery/{source.name}".encode()).digest()
+    schema = source.schema
+    return random_renaming(list(schema.predicates), list(schema.actions), seed=int.from_bytes(digest[:8], "big"),
+                           domain_name=f"randomized-mystery-{run_seed}")
+
+
+def write_randomized_mystery(source: TemplateDomain, set_folder: Path, run_seed: int, out: Path) -> Renaming:
+    """Write a Randomized Mystery instance set into ``out``: the renamed domain (``domain.pddl``,
+    ``domain.yaml``), every problem of the ``set_folder`` problem set renamed, its ``manifest.jsonl``
+    (each row's ``file``/``sha256`` updated, ``renaming_seed`` added) and ``renaming.json`` recording
+    the seed and the renaming. ``out`` then serves as both the config's ``domain`` and its ``instances.set``.
+    """
+    from planner_loop.generation.problem_set import MANIFEST_NAME, read_manifest
+
+    manifest = set_folder / MANIFEST_NAME
+    if not manifest.is_file():
+        raise ConfigError(f"{set_folder} is not a problem set (no {MANIFEST_NAME})")
+    renaming = randomized_renaming(source, run_seed)
+    name = f"randomized_mystery_{source.name}_{run_seed}".replace("-", "_")
+    spec = rename_spec(source, renaming, name=name, object_patterns=(("[a-z]+", "object {0}"),),
+                       description=f"{source.name} under a random renaming drawn for run seed {run_seed}")
+    write_renamed_domain(source, spec, out)
+    rows = []
+    for row in read_manifest(manifest):
+        file = Path(str(row["file"])).name
+        text = rename_problem((set_folder / file).read_text(encoding="utf-8"), renaming,
+                              problem_name=f"mystery-{run_seed}-{row['id']}")
+        data = text.encode("utf-8")
+        (out / file).write_bytes(data)
+        rows.append(json.dumps({**row, "domain": name, "source_domain": row.get("domain"), "file": file,
+                                "sha256": hashlib.sha256(data).hexdigest(), "renaming_seed": run_seed}))
+    (out / MANIFEST_NAME).write_bytes(("\n".join(rows) + "\n").encode("utf-8"))
+    record = {"run_seed": run_seed, "source_domain": source.name, "source_set": set_folder.name,
+              **RenamedFrom(source.name, renaming).to_yaml_data()}
+    (out / RANDOMIZED_MYSTERY_FILE).write_bytes((json.dumps(record, indent=2) + "\n").encode("utf-8"))
+    return renaming
 
 
 def _builtin_renamings() -> list[tuple[str, Renaming, dict[str, object]]]:

@@ -26,6 +26,9 @@ Goals
     ``on-only`` (default, as PlanBench): the ``on`` atoms of a uniformly drawn target state.
     ``full``: every atom of the target state — ``on``, ``ontable``, ``clear`` and ``handempty`` — so
     the goal holds exactly when the final state *is* the target state.
+    ``contradictory``: the ``on``-only goal plus one atom that no state can satisfy together with it
+    (PlanBench's unsolvable set; :mod:`planner_loop.generation.contradiction`), drawn from the same
+    attempt stream after the target; such instances carry ``solvable: false`` in the manifest.
 
 Sizes, seeds, filters
     Attempt ``j`` of a request with seed ``S`` uses its own ``random.Random(derive_seed(S,
@@ -34,7 +37,14 @@ Sizes, seeds, filters
     or a duplicate (same initial state and goal as an earlier instance) is dropped unless
     ``keep_trivial`` / ``allow_duplicates``; kept attempts become ``instance-1, instance-2, ...``.
     Because small sizes are more often trivial or duplicated, the kept sizes lean slightly towards
-    the top of the range.
+    the top of the range. A duplicate is the same initial state and goal (the ``on`` atoms of a
+    hand-empty state determine it, so comparing target states is comparing goals).
+
+Size weights (``GenerationRequest.size_weights["blocks"]``, e.g. PlanBench's ``{4: 446, 5: 55}``)
+    The kept instances are split between the sizes by exact quotas (largest remainder, see
+    :func:`~planner_loop.generation.instances.size_quotas`); attempt ``j`` draws its size with
+    ``rng.choices`` weighted among the sizes whose quota is not yet full, then the states as above.
+    Without weights the stream and the files are exactly those of the uniform draw.
 """
 
 from __future__ import annotations
@@ -47,8 +57,9 @@ from string import ascii_lowercase
 from typing import TYPE_CHECKING
 
 from planner_loop.errors import ConfigError
+from planner_loop.generation.contradiction import Contradiction, contradict
 from planner_loop.generation.instances import (
-    GeneratedInstance, GenerationRequest, SizeRange, derive_seed, problem_pddl,
+    GeneratedInstance, GenerationRequest, SizeRange, derive_seed, problem_pddl, size_quotas,
 )
 from planner_loop.resources import builtin_dir
 
@@ -58,7 +69,7 @@ if TYPE_CHECKING:
 TABLE = -1
 HELD = -2  # only in state-graph nodes (a block in the hand)
 DOMAIN_NAME = "blocksworld-4ops"
-GOAL_STYLES = ("on-only", "full")
+GOAL_STYLES = ("on-only", "full", "contradictory")
 MAX_BLOCKS = 1000
 # Consecutive dropped attempts after which a request is declared impossible to fill.
 MAX_CONSECUTIVE_DROPS = 20_000
@@ -163,7 +174,8 @@ def state_atoms(below: BelowMap, names: Sequence[str], *, handempty: bool = True
 
 
 def goal_atoms(target: BelowMap, names: Sequence[str], style: str) -> list[Atom]:
-    """Goal atoms for a target state in the given goal style (``on-only`` or ``full``)."""
+    """Goal atoms for a target state in the goal style ``on-only`` or ``full`` (``contradictory``
+    instances are the ``on-only`` goal plus :func:`~planner_loop.generation.contradiction.contradict`)."""
     if style == "full":
         return state_atoms(target, names)
     if style == "on-only":
@@ -175,6 +187,8 @@ def is_trivial(init: BelowMap, target: BelowMap, style: str) -> bool:
     """Whether the goal drawn from ``target`` already holds in ``init``."""
     if style == "full":
         return init == target
+    if style == "contradictory":
+        return False
     return all(support == TABLE or init[block] == support for block, support in enumerate(target))
 
 
@@ -216,25 +230,43 @@ class BlocksWorldGenerator:
             raise ConfigError(f"unknown goal style {style!r} for blocksworld; choose one of {', '.join(self.goal_styles)}")
         if request.count < 1:
             raise ConfigError(f"--count must be at least 1, got {request.count}")
+        unknown = sorted(set(request.size_weights) - {"blocks"})
+        if unknown:
+            raise ConfigError(f"blocksworld has no size parameter {unknown[0]!r} to weight")
+        outside = sorted(n for n in request.size_weights.get("blocks", {}) if not blocks.low <= n <= blocks.high)
+        if outside:
+            raise ConfigError(f"--weights: size {outside[0]} lies outside --blocks {blocks}")
         return blocks, style
+
+    def _quotas(self, request: GenerationRequest) -> dict[int, int] | None:
+        weights = request.size_weights.get("blocks")
+        return None if not weights else size_quotas(weights, request.count)
 
     def generate(self, request: GenerationRequest) -> Iterator[GeneratedInstance]:
         """Yield ``request.count`` instances; see the module docstring for the procedure."""
         blocks, style = self._check(request)
         samplers = {n: UniformStateSampler(n) for n in range(blocks.low, blocks.high + 1)}
         names_by_size = {n: block_names(n) for n in samplers}
-        seen: set[tuple[BelowMap, BelowMap]] = set()
+        quotas = self._quotas(request)
+        weights = request.size_weights.get("blocks", {})
+        seen: set[tuple[BelowMap, BelowMap, Contradiction | None]] = set()
         produced = attempt = drops = 0
         while produced < request.count:
             instance_seed = derive_seed(request.seed, self.name, attempt)
             rng = random.Random(instance_seed)
-            n = rng.randint(blocks.low, blocks.high)
+            if quotas is None:
+                n = rng.randint(blocks.low, blocks.high)
+            else:
+                open_sizes = sorted(size for size, left in quotas.items() if left > 0)
+                n = rng.choices(open_sizes, weights=[weights[size] for size in open_sizes])[0]
             sampler = samplers[n]
             init = sampler.sample(rng)
             target = sampler.sample(rng)
             attempt += 1
-            key = (init, target)
-            if (not request.keep_trivial and is_trivial(init, target, style)) or (
+            contradiction = contradict(target, rng) if style == "contradictory" else None
+            key = (init, target, contradiction)
+            if (style == "contradictory" and contradiction is None) or (
+                not request.keep_trivial and is_trivial(init, target, style)) or (
                 not request.allow_duplicates and key in seen
             ):
                 drops += 1
@@ -248,16 +280,25 @@ class BlocksWorldGenerator:
             drops = 0
             if not request.allow_duplicates:
                 seen.add(key)
+            if quotas is not None:
+                quotas[n] -= 1
             produced += 1
             names = names_by_size[n]
             instance_id = f"instance-{produced}"
+            goal = goal_atoms(target, names, "on-only" if contradiction else style)
+            notes: dict[str, object] = {}
+            if contradiction is not None:
+                added = ("on", names[contradiction.block], names[contradiction.support])
+                goal.append(added)
+                notes = {"solvable": False, "unsolvable_reason": contradiction.kind, "added_goal": _pddl_atom(added)}
             yield GeneratedInstance(
                 id=instance_id,
-                pddl=render_problem(f"bw-rand-{n}-{instance_id}", names, init, goal_atoms(target, names, style)),
+                pddl=render_problem(f"bw-rand-{n}-{instance_id}", names, init, goal),
                 sizes={"blocks": n},
                 goal_style=style,
                 instance_seed=instance_seed,
                 attempt=attempt - 1,
+                notes=notes,
             )
 
 

@@ -56,6 +56,38 @@ class GenerationRequest:
     goal_style: str | None = None  # None: the generator's default
     allow_duplicates: bool = False
     keep_trivial: bool = False
+    # size name -> {value: weight}: the kept instances take each value in proportion to its weight
+    # (exact quotas, see :func:`size_quotas`) instead of drawing it uniformly from the range
+    size_weights: Mapping[str, Mapping[int, int]] = field(default_factory=dict, hash=False)
+
+
+def size_quotas(weights: Mapping[int, int], count: int) -> dict[int, int]:
+    """How many of ``count`` instances each size gets: largest-remainder apportionment of ``weights``.
+
+    Ties in the remainders go to the smaller size, so the result depends only on the arguments.
+    """
+    if not weights or any(w < 0 for w in weights.values()) or sum(weights.values()) == 0:
+        raise ConfigError("size weights must be non-negative and not all zero")
+    total = sum(weights.values())
+    exact = {size: count * weight / total for size, weight in weights.items()}
+    quotas = {size: int(value) for size, value in exact.items()}
+    left = count - sum(quotas.values())
+    for size in sorted(exact, key=lambda s: (-(exact[s] - quotas[s]), s))[:left]:
+        quotas[size] += 1
+    return quotas
+
+
+def parse_size_weights(text: str, *, name: str = "weights") -> dict[int, int]:
+    """Read ``"4=446,5=55"`` (size=weight pairs); raise :class:`ConfigError` naming ``--<name>``."""
+    weights: dict[int, int] = {}
+    for item in text.split(","):
+        size, separator, weight = item.partition("=")
+        if not separator or not size.strip().isdigit() or not weight.strip().isdigit():
+            raise ConfigError(f"--{name} must look like 4=446,5=55 (size=weight pairs), got {text!r}")
+        if int(size) in weights:
+            raise ConfigError(f"--{name}: size {int(size)} given twice")
+        weights[int(size)] = int(weight)
+    return weights
 
 
 @dataclass(frozen=True)
@@ -69,6 +101,15 @@ class GeneratedInstance:
     instance_seed: int  # seed of this attempt's own random stream; regenerates the instance alone
     attempt: int  # 0-based index of the attempt (dropped attempts included) that produced it
     optimal_length: int | None = None
+    # extra manifest fields of this instance, e.g. {"solvable": False, "unsolvable_reason": "loop"}
+    notes: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @property
+    def solvable(self) -> bool | None:
+        """``False`` when known unsolvable, ``True`` when an optimal length is known, else ``None``."""
+        if self.notes.get("solvable") is False:
+            return False
+        return True if self.optimal_length is not None else None
 
     @property
     def file_name(self) -> str:

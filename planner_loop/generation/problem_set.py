@@ -7,7 +7,9 @@ instance, in generation order::
      "goal": "on-only", "seed": 7, "instance_seed": 123..., "attempt": 0, "optimal_length": 6,
      "optimal_planner": "fast-downward", "sha256": "...", "generator": "blocksworld", "generator_version": 1}
 
-Size parameters (``blocks`` here) appear as top-level keys. ``seed`` is the set's seed;
+Size parameters (``blocks`` here) appear as top-level keys, followed by the instance's own notes
+(for an unsolvable instance ``"solvable": false``, why, and what proved it: see
+:mod:`planner_loop.generation.contradiction`). ``seed`` is the set's seed;
 ``instance_seed`` seeds the attempt that produced the instance. ``optimal_length`` and
 ``optimal_planner`` are ``null`` when the set was written without solving. Nothing in a set
 depends on time or machine, so the same request gives byte-identical files.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from planner_loop.errors import ConfigError
@@ -35,7 +38,9 @@ def solve_instances(
     """Attach each instance's optimal plan length from Fast Downward (A*/LM-cut).
 
     The planner's plan is checked by the sound validator inside ``solve``; an instance whose goal
-    already holds initially gets length 0 without a planner call.
+    already holds initially gets length 0 without a planner call. An instance generated as
+    unsolvable must be proven so (the planner's search ends without a plan), else this raises; a
+    solvable-looking instance the planner proves unsolvable gets ``solvable: false`` in its notes.
     """
     from planner_loop.planning.search import solve
     from planner_loop.planning.task import parse_task
@@ -51,6 +56,12 @@ def solve_instances(
             plan = solve(task, optimal=True, planner=OPTIMAL_PLANNER)
             length = None if plan is None else len(plan.steps)
         result = instance.with_optimal_length(length)
+        if length is None:
+            notes = {"solvable": False, "unsolvable_reason": "planner", **instance.notes,
+                     "unsolvable_proof": OPTIMAL_PLANNER}
+            result = replace(result, notes=notes)
+        elif instance.notes.get("solvable") is False:
+            raise ConfigError(f"{instance.id} was generated unsolvable but {OPTIMAL_PLANNER} found a plan")
         solved.append(result)
         if on_solved is not None:
             on_solved(result)
@@ -61,6 +72,7 @@ def manifest_record(instance: GeneratedInstance, generator: ProblemGenerator, re
     """The manifest line for one instance (see the module docstring)."""
     record: dict[str, object] = {"id": instance.id, "file": instance.file_name, "domain": generator.name}
     record.update(instance.sizes)
+    record.update(instance.notes)
     record.update(
         {
             "goal": instance.goal_style,

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-100)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c d)
+    (on d b)
+    (on e a)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c a)
+      (on e c)
+    )
+  )
+)

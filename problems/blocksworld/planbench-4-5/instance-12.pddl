@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-12)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+      (on c d)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-13)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (on c a)
+    (ontable d)
+    (on e d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+      (on c e)
+      (on e d)
+    )
+  )
+)

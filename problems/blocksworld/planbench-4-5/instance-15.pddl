@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-15)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (clear b)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+    )
+  )
+)

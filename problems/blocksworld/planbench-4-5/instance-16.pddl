@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-16)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-19)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (on d b)
+    (clear a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-2)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c d)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,19 @@
+(define (problem bw-rand-4-instance-22)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (on b c)
+    (ontable c)
+    (on d b)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c a)
+      (on d c)
+    )
+  )
+)

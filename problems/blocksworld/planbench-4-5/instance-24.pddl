@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-24)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (ontable e)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on d c)
+      (on e a)
+    )
+  )
+)

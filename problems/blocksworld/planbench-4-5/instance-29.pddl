@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-29)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (on d b)
+    (ontable e)
+    (clear a)
+    (clear c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on d e)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-3)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (ontable c)
+    (on d a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b c)
+      (on c d)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-30)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c d)
+    (on d a)
+    (ontable e)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c a)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-32)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+    )
+  )
+)

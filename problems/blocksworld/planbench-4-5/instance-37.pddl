@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-37)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (on b d)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on d c)
+    )
+  )
+)

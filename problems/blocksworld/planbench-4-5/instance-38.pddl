@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-38)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (clear a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,19 @@
+(define (problem bw-rand-4-instance-49)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c d)
+    (ontable d)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on c d)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-50)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (clear b)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on c d)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-51)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a c)
+    (on b d)
+    (ontable c)
+    (ontable d)
+    (ontable e)
+    (clear a)
+    (clear b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c e)
+      (on d b)
+    )
+  )
+)

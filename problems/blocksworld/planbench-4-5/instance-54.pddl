@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-54)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b c)
+    (on c a)
+    (on d b)
+    (ontable e)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on d e)
+      (on e c)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-56)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on c d)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-58)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c d)
+    (on d b)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c b)
+      (on d a)
+    )
+  )
+)

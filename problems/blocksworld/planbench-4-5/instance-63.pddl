@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-63)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (on d c)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+      (on c b)
+    )
+  )
+)

@@ -1,0 +1,17 @@
+(define (problem bw-rand-4-instance-66)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a b)
+    (on b c)
+    (ontable c)
+    (on d a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on c d)
+    )
+  )
+)

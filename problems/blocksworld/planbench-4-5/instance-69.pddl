@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-69)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c d)
+    (ontable d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b a)
+      (on d c)
+    )
+  )
+)

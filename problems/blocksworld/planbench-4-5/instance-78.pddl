@@ -1,0 +1,22 @@
+(define (problem bw-rand-4-instance-78)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+      (on d a)
+    )
+  )
+)

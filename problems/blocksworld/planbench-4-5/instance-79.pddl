@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-79)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (on c a)
+    (ontable d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on d c)
+    )
+  )
+)

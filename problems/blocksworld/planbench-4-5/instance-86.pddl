@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-86)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on d c)
+    )
+  )
+)

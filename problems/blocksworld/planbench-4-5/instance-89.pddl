@@ -1,0 +1,17 @@
+(define (problem bw-rand-4-instance-89)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (on c d)
+    (on d b)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on d c)
+    )
+  )
+)

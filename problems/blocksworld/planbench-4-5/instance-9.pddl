@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-9)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (ontable c)
+    (on d a)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b c)
+      (on c d)
+      (on d a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-91)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on c b)
+    )
+  )
+)

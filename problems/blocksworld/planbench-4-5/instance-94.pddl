@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-94)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c d)
+    (ontable d)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on d b)
+    )
+  )
+)

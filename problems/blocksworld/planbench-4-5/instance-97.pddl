@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-97)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c a)
+    (ontable d)
+    (on e d)
+    (clear b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on d c)
+      (on e a)
+    )
+  )
+)

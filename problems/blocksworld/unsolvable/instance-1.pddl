@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-1)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c d)
+    (on d a)
+    (ontable e)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b d)
+      (on d a)
+      (on d e)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-11)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c d)
+    (ontable d)
+    (on e b)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on c e)
+      (on a d)
+    )
+  )
+)

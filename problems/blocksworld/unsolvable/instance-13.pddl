@@ -1,0 +1,19 @@
+(define (problem bw-rand-3-instance-13)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on c b)
+    )
+  )
+)

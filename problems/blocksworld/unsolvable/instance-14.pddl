@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-14)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (on e b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b e)
+      (on c a)
+      (on d a)
+    )
+  )
+)

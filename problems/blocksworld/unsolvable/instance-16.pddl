@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-16)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c d)
+    (on d e)
+    (ontable e)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d b)
+    )
+  )
+)

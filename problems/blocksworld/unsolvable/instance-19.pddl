@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-19)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c b)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on c b)
+      (on e c)
+      (on b c)
+    )
+  )
+)

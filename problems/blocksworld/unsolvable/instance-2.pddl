@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-2)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c a)
+    (on d e)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on c b)
+      (on d e)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-21)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c a)
+    (on d c)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d a)
+      (on a b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-22)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (on d c)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on d c)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-3-instance-23)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c b)
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-25)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (on c b)
+    (ontable d)
+    (on e c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on d b)
+      (on e a)
+      (on a d)
+    )
+  )
+)

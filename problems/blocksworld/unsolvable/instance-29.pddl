@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-29)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (on c b)
+    (on d a)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on b e)
+    )
+  )
+)

@@ -1,0 +1,18 @@
+(define (problem bw-rand-3-instance-30)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a b)
+    (on b c)
+    (ontable c)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on b c)
+    )
+  )
+)

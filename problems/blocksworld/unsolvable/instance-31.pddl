@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-31)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (ontable c)
+    (on d c)
+    (on e d)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-34)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c d)
+    (on d b)
+    (on e c)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b c)
+      (on c d)
+      (on d a)
+      (on d b)
+    )
+  )
+)

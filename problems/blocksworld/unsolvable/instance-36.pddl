@@ -1,0 +1,18 @@
+(define (problem bw-rand-3-instance-36)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on c b)
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-37)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c a)
+    (on d b)
+    (ontable e)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on c a)
+      (on d e)
+      (on e b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-38)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on d c)
+      (on c d)
+    )
+  )
+)

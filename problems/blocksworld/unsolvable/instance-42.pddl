@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-42)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (on e d)
+    (clear b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on c b)
+      (on e d)
+      (on a e)
+    )
+  )
+)

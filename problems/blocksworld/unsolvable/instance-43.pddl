@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-43)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b d)
+    (on c e)
+    (on d c)
+    (ontable e)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on c b)
+      (on d a)
+      (on e c)
+      (on a d)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-45)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b e)
+    (ontable c)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+      (on c b)
+      (on d e)
+      (on e d)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-46)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c e)
+    (on d a)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on a b)
+    )
+  )
+)

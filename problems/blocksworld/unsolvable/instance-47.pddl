@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-47)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (clear b)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d a)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-48)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c b)
+    (on d e)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on c b)
+      (on c e)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-49)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (on e d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b e)
+      (on c d)
+      (on e a)
+      (on d e)
+    )
+  )
+)

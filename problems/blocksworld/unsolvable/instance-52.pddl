@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-52)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (on d a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on d b)
+      (on d a)
+    )
+  )
+)

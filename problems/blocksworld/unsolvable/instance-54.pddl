@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-54)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b d)
+    (on c e)
+    (on d a)
+    (ontable e)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c e)
+      (on d c)
+      (on e b)
+      (on a c)
+    )
+  )
+)

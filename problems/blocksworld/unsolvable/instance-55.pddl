@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-55)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d a)
+      (on a b)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-58)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (on e b)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c d)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-59)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b e)
+    (ontable c)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b c)
+      (on d e)
+      (on d a)
+    )
+  )
+)

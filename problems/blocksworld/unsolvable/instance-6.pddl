@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-6)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (ontable c)
+    (on d b)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c b)
+      (on d a)
+      (on a d)
+    )
+  )
+)

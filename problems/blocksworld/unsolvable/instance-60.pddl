@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-60)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a c)
+    (on b e)
+    (on c b)
+    (ontable d)
+    (ontable e)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on d c)
+      (on e a)
+    )
+  )
+)

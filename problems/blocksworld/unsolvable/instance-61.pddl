@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-61)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (ontable c)
+    (on d b)
+    (clear a)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b a)
+      (on d a)
+    )
+  )
+)

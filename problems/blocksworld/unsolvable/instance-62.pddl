@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-62)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a c)
+    (ontable b)
+    (on c e)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c e)
+      (on e d)
+      (on d e)
+    )
+  )
+)

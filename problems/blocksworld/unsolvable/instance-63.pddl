@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-63)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c b)
+    (on d c)
+    (clear a)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on d c)
+      (on a c)
+    )
+  )
+)

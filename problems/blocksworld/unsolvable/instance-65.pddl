@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-65)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b c)
+    (ontable c)
+    (ontable d)
+    (on e d)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c b)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-68)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a e)
+    (on b a)
+    (ontable c)
+    (on d b)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on c e)
+      (on e d)
+      (on d c)
+    )
+  )
+)

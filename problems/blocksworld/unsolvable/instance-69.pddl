@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-69)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (on e d)
+    (clear b)
+    (clear c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on d b)
+      (on e d)
+      (on a b)
+    )
+  )
+)

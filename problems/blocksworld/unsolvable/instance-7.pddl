@@ -1,0 +1,20 @@
+(define (problem bw-rand-5-instance-7)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (on c e)
+    (on d c)
+    (ontable e)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b e)
+      (on d a)
+    )
+  )
+)

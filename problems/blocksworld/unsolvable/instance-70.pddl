@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-70)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b e)
+    (on c a)
+    (on d b)
+    (ontable e)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on c a)
+      (on d b)
+      (on e b)
+    )
+  )
+)

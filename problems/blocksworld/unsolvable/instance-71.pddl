@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-71)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (on d b)
+    (on e c)
+    (clear a)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on c a)
+      (on e c)
+      (on a c)
+    )
+  )
+)

@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-72)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (on c a)
+    (ontable d)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on c a)
+      (on a c)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-73)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b c)
+    (on c e)
+    (on d a)
+    (ontable e)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a c)
+      (on b d)
+      (on d e)
+      (on e a)
+      (on b c)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-75)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (ontable c)
+    (on d c)
+    (ontable e)
+    (clear b)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c a)
+      (on e b)
+      (on e c)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-4-instance-77)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a d)
+    (on b a)
+    (ontable c)
+    (ontable d)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on c a)
+      (on d b)
+    )
+  )
+)

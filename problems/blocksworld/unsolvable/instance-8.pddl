@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-8)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (ontable c)
+    (on d e)
+    (ontable e)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c b)
+      (on d a)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-80)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c a)
+    (on d c)
+    (on e b)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on d a)
+      (on b e)
+    )
+  )
+)

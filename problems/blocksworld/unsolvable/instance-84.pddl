@@ -1,0 +1,20 @@
+(define (problem bw-rand-3-instance-84)
+  (:domain blocksworld-4ops)
+  (:objects a b c)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (ontable c)
+    (clear a)
+    (clear b)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on a b)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-85)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a b)
+    (on b d)
+    (on c a)
+    (ontable d)
+    (on e c)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b d)
+      (on e c)
+      (on d b)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-88)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (ontable b)
+    (on c e)
+    (on d b)
+    (ontable e)
+    (clear a)
+    (clear c)
+  )
+  (:goal
+    (and
+      (on a d)
+      (on b e)
+      (on d b)
+      (on e c)
+      (on c e)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-89)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (ontable b)
+    (on c e)
+    (on d b)
+    (ontable e)
+    (clear a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on b a)
+      (on c b)
+      (on e c)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-93)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c b)
+    (ontable d)
+    (on e c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a b)
+      (on b d)
+      (on d e)
+      (on e d)
+    )
+  )
+)

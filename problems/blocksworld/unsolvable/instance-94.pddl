@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-94)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (on a b)
+    (ontable b)
+    (ontable c)
+    (ontable d)
+    (clear a)
+    (clear c)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on d a)
+      (on c a)
+    )
+  )
+)

@@ -1,0 +1,21 @@
+(define (problem bw-rand-5-instance-95)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c e)
+    (on d a)
+    (on e d)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b d)
+      (on c b)
+      (on e c)
+      (on e a)
+    )
+  )
+)

@@ -1,0 +1,23 @@
+(define (problem bw-rand-5-instance-96)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b a)
+    (on c b)
+    (ontable d)
+    (ontable e)
+    (clear c)
+    (clear d)
+    (clear e)
+  )
+  (:goal
+    (and
+      (on a e)
+      (on d c)
+      (on e b)
+      (on b a)
+    )
+  )
+)

@@ -1,0 +1,22 @@
+(define (problem bw-rand-5-instance-97)
+  (:domain blocksworld-4ops)
+  (:objects a b c d e)
+  (:init
+    (handempty)
+    (on a d)
+    (on b c)
+    (ontable c)
+    (on d e)
+    (ontable e)
+    (clear a)
+    (clear b)
+  )
+  (:goal
+    (and
+      (on b e)
+      (on c d)
+      (on d a)
+      (on a d)
+    )
+  )
+)

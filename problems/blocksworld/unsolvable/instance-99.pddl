@@ -1,0 +1,20 @@
+(define (problem bw-rand-4-instance-99)
+  (:domain blocksworld-4ops)
+  (:objects a b c d)
+  (:init
+    (handempty)
+    (ontable a)
+    (on b c)
+    (on c a)
+    (on d b)
+    (clear d)
+  )
+  (:goal
+    (and
+      (on b a)
+      (on c b)
+      (on d c)
+      (on c d)
+    )
+  )
+)
