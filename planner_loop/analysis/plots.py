@@ -1,8 +1,9 @@
-"""PNG figures drawn from the finished tables (so a plot shows exactly the numbers of its table).
+"""Figures drawn from the finished tables (so a plot shows exactly the numbers of its table).
 
-Rendering uses matplotlib's Agg canvas on a fresh ``Figure`` (no pyplot state), the default style
-(ignoring any user matplotlibrc) and PNG metadata without a software/version stamp, so the same table
-gives the same bytes every time on the same installation.
+Each figure is written three times: ``.png`` at 300 dpi, and ``.svg`` and ``.pdf`` (vector, for a
+paper). Rendering uses matplotlib's Agg canvas on a fresh ``Figure`` (no pyplot state), the default
+style (ignoring any user matplotlibrc), no date or software stamp in any file's metadata and a fixed
+SVG id salt, so the same table gives the same bytes every time on the same installation.
 """
 
 from __future__ import annotations
@@ -20,14 +21,29 @@ from matplotlib.style import context as style_context  # noqa: E402
 
 from planner_loop.analysis.tables import Table  # noqa: E402
 
-DPI = 110
-PNG_METADATA: dict[str, str | None] = {"Software": None}
+DPI = 300
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+METADATA: dict[str, dict[str, str | None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+STABLE_RC: dict[str, object] = {"svg.hashsalt": "planner-loop", "svg.fonttype": "path", "pdf.compression": 6}
+
+
+def companions(png: Path) -> tuple[Path, ...]:
+    """The vector versions written beside a plot's PNG."""
+    return tuple(png.with_suffix(f".{fmt}") for fmt in FORMATS if fmt != "png")
 
 
 def _save(figure: Figure, path: Path) -> Path:
+    """Write ``path`` (PNG) and its SVG and PDF companions; returns the PNG path."""
     FigureCanvasAgg(figure)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=DPI, metadata=PNG_METADATA)
+    with matplotlib.rc_context(STABLE_RC):
+        for fmt in FORMATS:
+            target = path.with_suffix(f".{fmt}")
+            figure.savefig(target, format=fmt, dpi=DPI, metadata=METADATA[fmt])
     return path
 
 
@@ -81,7 +97,7 @@ def _series(table: Table, x_column: str, y_column: str) -> dict[str, list[tuple[
 
 
 def _line_plot(table: Table, x_column: str, y_column: str, path: Path, *, title: str, xlabel: str,
-               ylabel: str) -> Path | None:
+               ylabel: str, published: Sequence[tuple[str, float]] = ()) -> Path | None:
     series = _series(table, x_column, y_column)
     points = {name: [p for p in values if p[1] is not None] for name, values in series.items()}
     points = {name: values for name, values in points.items() if values}
@@ -99,6 +115,8 @@ def _line_plot(table: Table, x_column: str, y_column: str, path: Path, *, title:
             errs = [_error(p[1], p[2], p[3]) for p in values]
             axes.errorbar(xs, ys, yerr=[[e[0] for e in errs], [e[1] for e in errs]], marker="o", capsize=3,
                           linewidth=1.2, markersize=4, label=name)
+        for label, value in published:
+            axes.axhline(value, color="#dd8452", linestyle="--", linewidth=1.2, label=label)
         xticks: Sequence[int] = sorted({p[0] for values in points.values() for p in values})
         axes.set_xticks(list(xticks))
         axes.set_ylim(-3, 105)
@@ -110,10 +128,24 @@ def _line_plot(table: Table, x_column: str, y_column: str, path: Path, *, title:
         return _save(figure, path)
 
 
-def plot_critic_fp_by_round(table: Table, path: Path) -> Path | None:
-    """LLM critic false-positive rate against round number, one line per condition."""
+def published_fp_rates(critic_final: Table | None) -> list[tuple[str, float]]:
+    """The published final-plan FP rate of each condition whose protocol matches one (``paper FP rate %``)."""
+    if critic_final is None or "paper FP rate %" not in critic_final.column_names:
+        return []
+    lines: dict[float, list[str]] = {}
+    for index in range(len(critic_final.rows)):
+        value = critic_final.cell(index, "paper FP rate %")
+        if value is not None:
+            lines.setdefault(float(value), []).append(str(critic_final.cell(index, "condition")))
+    return [(f"published, final plans ({', '.join(names)}): {value:.1f}%", value) for value, names in lines.items()]
+
+
+def plot_critic_fp_by_round(table: Table, path: Path, critic_final: Table | None = None) -> Path | None:
+    """LLM critic false-positive rate against round number, one line per condition, with the published
+    final-plan FP rate (Valmeekam et al. 2023, Table 2) as a dashed line where the protocol matches."""
     return _line_plot(table, "round", "FP rate %", path, title="LLM critic false-positive rate by round",
-                      xlabel="round", ylabel="invalid plans judged valid (%)")
+                      xlabel="round", ylabel="invalid plans judged valid (%)",
+                      published=published_fp_rates(critic_final))
 
 
 def plot_accuracy_by_length(table: Table, path: Path) -> Path | None:

@@ -9,9 +9,12 @@ Sources (figures as summarised in the project's REFERENCE.md §1-2):
   arXiv:2512.24103 — Blocksworld 3-5 accuracy without critique, with step-wise self-critique, with
   5-vote critique, and the ablation without step-wise verification.
 
-A published row is matched to one of our conditions by what the condition *is* (system, verifier,
-feedback level, step-wise critic, votes), within the study the run reproduces; a run of another
-experiment still gets the closest published row, and the report says which model each side used.
+A published row is matched to one of our conditions only when the condition follows its protocol:
+what the condition *is* (system, verifier, feedback level, step-wise critic, votes), within the study
+the run reproduces, the table the figure came from (Table 1 beside the accuracy table, Table 3 beside
+the feedback table) and, when the paper gives its count, the same number of instances (Table 1 and 2
+used 100, the feedback levels of Table 3 50). A 50-instance feedback run therefore gets no Table 1
+figure, and a 100-instance Table 1 run no Table 3 feedback figure.
 """
 
 from __future__ import annotations
@@ -93,10 +96,22 @@ BOHNET_RESULTS: dict[str, PublishedAccuracy] = {
 }
 
 
+def same_protocol(published: PublishedAccuracy | None, instances: int | None) -> PublishedAccuracy | None:
+    """``published`` when its instance count (if the paper gives one) is ``instances``, else ``None``."""
+    if published is None or published.n is None or instances is None:
+        return published
+    return published if published.n == instances else None
+
+
 def accuracy_reference(
-    study: str | None, system: str, feedback: str, *, stepwise: bool, votes: int
+    study: str | None, system: str, feedback: str, *, stepwise: bool, votes: int, instances: int | None = None
 ) -> PublishedAccuracy | None:
-    """The published accuracy our condition corresponds to in ``study`` (Table 1 / Bohnet), if any."""
+    """The published accuracy our condition corresponds to in ``study`` (Table 1 / Bohnet), if any;
+    ``instances`` (distinct instances the condition ran) must match the paper's count when given."""
+    return same_protocol(_accuracy_row(study, system, feedback, stepwise=stepwise, votes=votes), instances)
+
+
+def _accuracy_row(study: str | None, system: str, feedback: str, *, stepwise: bool, votes: int) -> PublishedAccuracy | None:
     if study == "bohnet2025":
         if system == "llm-only":
             return BOHNET_RESULTS["without-critique"]
@@ -117,19 +132,24 @@ def accuracy_reference(
     return None
 
 
-def feedback_reference(study: str | None, system: str, feedback: str) -> PublishedAccuracy | None:
-    """Valmeekam et al. 2023 Table 3 row for a sound-verifier (or LLM-only) condition."""
+def feedback_reference(study: str | None, system: str, feedback: str, *,
+                       instances: int | None = None) -> PublishedAccuracy | None:
+    """Valmeekam et al. 2023 Table 3 row for a sound-verifier (or LLM-only) condition, at its instance count."""
     if study != "valmeekam2023":
         return None
     if system == "llm-only":
-        return VALMEEKAM_TABLE3["none"]
+        return same_protocol(VALMEEKAM_TABLE3["none"], instances)
     if system in {"llm+sound", "llm+val"}:
-        return VALMEEKAM_TABLE3.get(feedback)
+        return same_protocol(VALMEEKAM_TABLE3.get(feedback), instances)
     return None
 
 
-def critic_reference(study: str | None, system: str, *, stepwise: bool, votes: int) -> PublishedCritic | None:
-    """Valmeekam et al. 2023 Table 2 for a plain (one-vote, not step-wise) LLM critic."""
+def critic_reference(study: str | None, system: str, *, stepwise: bool, votes: int,
+                     instances: int | None = None) -> PublishedCritic | None:
+    """Valmeekam et al. 2023 Table 2 for a plain (one-vote, not step-wise) LLM critic on its 100 instances."""
+    table2_n = VALMEEKAM_TABLE2.valid_plans + VALMEEKAM_TABLE2.invalid_plans
+    if instances is not None and instances != table2_n:
+        return None
     if study == "valmeekam2023" and system == "llm+llm" and not stepwise and votes == 1:
         return VALMEEKAM_TABLE2
     return None

@@ -4,10 +4,10 @@ Layout of ``OUT``::
 
     report.md              tables inline, plots linked (plots/*.png)
     report.html            self-contained page, plots embedded as base64 PNG
-    tables/<name>.md|csv|tex
+    tables/<name>.md|csv|tex     (.tex: page-wide table*; .narrow.tex: fits one paper column)
     tables/<name>.sources.json   per cell: the episode (or round, or publication) refs behind it
     tables/episodes.csv    one line per episode ref: condition, instance, outcome (to look refs up)
-    plots/accuracy.png, plots/critic_fp_by_round.png, plots/accuracy_by_length.png
+    plots/accuracy.png|svg|pdf, plots/critic_fp_by_round.*, plots/accuracy_by_length.*  (PNG at 300 dpi)
 
 Nothing time- or machine-dependent goes into any file, so the same runs give the same bytes.
 """
@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planner_loop.analysis.metrics import all_tables
-from planner_loop.analysis.plots import plot_accuracy, plot_accuracy_by_length, plot_critic_fp_by_round
+from planner_loop.analysis.html_tables import to_html_footnoted
+from planner_loop.analysis.plots import companions, plot_accuracy, plot_accuracy_by_length, plot_critic_fp_by_round
 from planner_loop.analysis.records import RunRecords, load_runs
 from planner_loop.analysis.reference import BOHNET_CITATION, VALMEEKAM_CITATION
-from planner_loop.analysis.tables import Table, to_html, to_markdown, write_table
+from planner_loop.analysis.tables import Table, to_markdown, write_table
 
 PLOT_FILES: dict[str, str] = {
     "accuracy": "accuracy.png",
@@ -65,16 +66,21 @@ def write_report(run_dirs: Sequence[Path | str], out_dir: Path | str) -> Report:
     files.append(episodes_index)
 
     by_name = {table.name: table for table in tables}
-    drawers = {"accuracy": plot_accuracy, "critic_by_round": plot_critic_fp_by_round, "by_length": plot_accuracy_by_length}
+    drawers = {
+        "accuracy": lambda path: plot_accuracy(by_name["accuracy"], path),
+        "critic_by_round": lambda path: plot_critic_fp_by_round(by_name["critic_by_round"], path, by_name.get("critic_final")),
+        "by_length": lambda path: plot_accuracy_by_length(by_name["by_length"], path),
+    }
     plots: dict[str, Path] = {}
     for name, filename in PLOT_FILES.items():
         target = plots_dir / filename
-        drawn = drawers[name](by_name[name], target)
+        drawn = drawers[name](target)
         if drawn is None:
-            target.unlink(missing_ok=True)   # a stale plot from an earlier report must not linger
+            for stale in (target, *companions(target)):   # a stale plot from an earlier report must not linger
+                stale.unlink(missing_ok=True)
         else:
             plots[name] = drawn
-            files.append(drawn)
+            files.extend([drawn, *companions(drawn)])
 
     markdown_path = out / "report.md"
     markdown_path.write_bytes(_markdown(records, tables, plots, out).encode("utf-8"))
@@ -112,7 +118,9 @@ INTRO = (
     "every cell, the records it was computed from: `<run>:<episode key>` for an episode, "
     "`<run>:<episode key>#<round>` for one round, `paper:<citation>` for a published figure. "
     "`tables/episodes.csv` gives each episode ref's condition, instance and outcome; "
-    "`planner-loop show RUN_DIR EPISODE` prints its full transcript."
+    "`planner-loop show RUN_DIR EPISODE` prints its full transcript, and `planner-loop view RUN_DIR` opens "
+    "a page where every cell links to its episodes. Plots come as 300-dpi PNG, SVG and PDF; "
+    "`tables/<name>.narrow.tex` fits one paper column."
 )
 REFERENCES = (
     f"- Valmeekam et al. 2023: {VALMEEKAM_CITATION} (GPT-4 generator and critic, temperature 0, "
@@ -139,7 +147,10 @@ def _markdown(records: RunRecords, tables: Sequence[Table], plots: dict[str, Pat
                       f"`tables/{table.name}.sources.json`.", ""]
         if table.name in plots:
             relative = plots[table.name].relative_to(out).as_posix()
-            lines += [f"![{PLOT_CAPTIONS[table.name]}]({relative})", "", f"*{PLOT_CAPTIONS[table.name]}*", ""]
+            vector = " · ".join(f"[{path.suffix[1:].upper()}]({path.relative_to(out).as_posix()})"
+                                for path in companions(plots[table.name]))
+            lines += [f"![{PLOT_CAPTIONS[table.name]}]({relative})", "",
+                      f"*{PLOT_CAPTIONS[table.name]}* (vector: {vector})", ""]
     lines += ["## References", "", *REFERENCES, ""]
     return "\n".join(lines)
 
@@ -158,10 +169,12 @@ STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 72rem;
        padding: 0 1rem; color: #1d1d1f; line-height: 1.45; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.82rem; margin: 0.6rem 0; display: block; overflow-x: auto; }
-th, td { border: 1px solid #d0d0d0; padding: 0.25rem 0.5rem; text-align: right; white-space: nowrap; }
-th { background: #f3f3f5; } td:first-child, th:first-child { text-align: left; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+table { border-collapse: collapse; font-size: 0.78rem; margin: 0.6rem 0; width: 100%; }
+th, td { border: 1px solid #d0d0d0; padding: 0.2rem 0.35rem; text-align: right; overflow-wrap: anywhere; }
+th { background: #f3f3f5; vertical-align: bottom; } .text { text-align: left; }
+th.paper, td.paper { background: #fff7ec; }
+.footnotes { font-size: 0.8rem; color: #555; margin: 0.2rem 0 0.8rem; }
+figure { margin: 1rem 0; } figure img { width: 100%; max-width: 44rem; border: 1px solid #eee; }
 figcaption, .files { font-size: 0.85rem; color: #555; }
 code { background: #f3f3f5; padding: 0 0.2rem; }
 """
@@ -178,11 +191,12 @@ def _html(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path]) 
     parts.append("</tbody></table>")
     for table in tables:
         parts += [f'<h2 id="{table.name}">{html.escape(table.title)}</h2>', f"<p>{_inline(table.description)}</p>"]
-        parts.append(to_html(table) if table.rows else "<p><em>No condition of this kind in these runs.</em></p>")
+        parts.append(to_html_footnoted(table, table.name) if table.rows
+                     else "<p><em>No condition of this kind in these runs.</em></p>")
         if table.notes:
             parts.append("<ul>" + "".join(f"<li>{_inline(note)}</li>" for note in table.notes) + "</ul>")
         parts.append(f'<p class="files">Files: <code>tables/{table.name}.csv</code>, <code>tables/{table.name}.tex</code>, '
-                     f"<code>tables/{table.name}.sources.json</code></p>")
+                     f"<code>tables/{table.name}.narrow.tex</code>, <code>tables/{table.name}.sources.json</code></p>")
         if table.name in plots:
             encoded = base64.b64encode(plots[table.name].read_bytes()).decode("ascii")
             caption = html.escape(PLOT_CAPTIONS[table.name])

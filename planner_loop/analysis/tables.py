@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,12 +131,76 @@ def to_csv(table: Table) -> str:
     return table.frame("csv").to_csv(index=False, lineterminator="\n")
 
 
-def to_latex(table: Table) -> str:
-    """A LaTeX ``tabular`` with booktabs rules (needs ``\\usepackage{booktabs}``); cells escaped."""
+# The columns a one-column (``\columnwidth``) version of each table keeps; others keep their text
+# columns and the first few numbers.
+NARROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accuracy": ("condition", "n", "accuracy %", "CI low %", "CI high %", "mean rounds", "paper accuracy %"),
+    "critic_final": ("condition", "TP", "FP", "TN", "FN", "FP rate %", "paper FP rate %"),
+    "critic_rounds": ("condition", "judged", "TP", "FP", "TN", "FN", "FP rate %"),
+    "critic_by_round": ("condition", "round", "invalid plans", "FP", "FP rate %", "TP rate %"),
+    "feedback": ("feedback", "condition", "n", "accuracy %", "paper accuracy %", "mean rounds"),
+    "by_blocks": ("condition", "blocks", "n", "accuracy %", "CI low %", "CI high %"),
+    "by_length": ("condition", "optimal length", "n", "accuracy %", "CI low %", "CI high %"),
+    "paired": ("A", "B", "paired", "only A", "only B", "B - A (points)", "McNemar p"),
+    "soundness": ("condition", "n", "accepted", "accepted invalid", "gave up (solvable)", "valid plan lost"),
+}
+# short headers for the narrow form
+NARROW_HEADERS: dict[str, str] = {
+    "accuracy %": "acc.\\ \\%", "CI low %": "CI lo", "CI high %": "CI hi", "mean rounds": "rounds",
+    "paper accuracy %": "paper \\%", "paper FP rate %": "paper FP \\%", "FP rate %": "FP \\%",
+    "TP rate %": "TP \\%", "paper mean rounds": "paper rounds", "invalid plans": "invalid",
+    "B - A (points)": "B$-$A", "McNemar p": "$p$", "gave up (solvable)": "gave up", "valid plan lost": "lost",
+    "accepted invalid": "acc.\\ inv.", "optimal length": "opt.", "accepted": "acc.",
+}
+
+
+def narrow(table: Table) -> Table:
+    """The table cut to the columns that fit one paper column (see ``NARROW_COLUMNS``)."""
+    wanted = NARROW_COLUMNS.get(table.name)
+    if wanted is None:
+        texts = [c.name for c in table.columns if c.kind == "text"][:2]
+        numbers = [c.name for c in table.columns if c.kind != "text"][:5]
+        wanted = tuple(texts + numbers)
+    return table.select(tuple(name for name in wanted if name in table.column_names))
+
+
+def _tabular(table: Table, headers: dict[str, str] | None = None) -> str:
     frame = table.frame("markdown").map(latex_escape)
-    frame.columns = [latex_escape(name) for name in table.column_names]
+    names = [headers.get(name, latex_escape(name)) if headers else latex_escape(name) for name in table.column_names]
     align = "".join("r" if column.kind != "text" else "l" for column in table.columns)
-    return frame.style.hide(axis="index").to_latex(column_format=align, hrules=True)
+    lines = [f"\\begin{{tabular}}{{@{{}}{align}@{{}}}}", "\\toprule", " & ".join(names) + " \\\\", "\\midrule"]
+    lines += [" & ".join(str(cell) for cell in row) + " \\\\" for row in frame.itertuples(index=False)]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    return "\n".join(lines)
+
+
+def latex_caption(table: Table) -> str:
+    """The first sentence of the description (Markdown emphasis dropped), as caption text."""
+    first = re.split(r"(?<!\bal)\.\s", table.description)[0].rstrip(".").replace("*", "").replace("`", "")
+    return latex_escape(f"{table.title}. {first}.")
+
+
+def to_latex(table: Table, *, form: str = "full") -> str:
+    """A LaTeX ``table`` float with ``\\caption``, ``\\label{tab:<name>}`` and booktabs rules.
+
+    ``form="full"``: every column, as a page-wide ``table*``; ``form="narrow"``: the columns of
+    ``NARROW_COLUMNS`` in ``\\small`` type inside ``table``, scaled down only if it would still be
+    wider than ``\\columnwidth``. Needs ``\\usepackage{booktabs,graphicx}``.
+    """
+    if form not in {"full", "narrow"}:
+        raise ValueError(f"unknown LaTeX form {form!r}")
+    label = f"tab:{table.name}" + ("" if form == "full" else "-narrow")
+    header = "% planner-loop table; needs \\usepackage{booktabs,graphicx}\n"
+    if form == "full":
+        body = _tabular(table)
+        return (header + "\\begin{table*}\n\\centering\n\\small\n" f"\\caption{{{latex_caption(table)}}}\n"
+                f"\\label{{{label}}}\n" "\\resizebox{\\ifdim\\width>\\textwidth\\textwidth\\else\\width\\fi}{!}{%\n"
+                f"{body}%\n}}\n\\end{{table*}}\n")
+    body = _tabular(narrow(table), NARROW_HEADERS)
+    return (header + "\\begin{table}\n\\centering\n\\small\n\\setlength{\\tabcolsep}{3pt}\n"
+            f"\\caption{{{latex_caption(table)}}}\n\\label{{{label}}}\n"
+            "\\resizebox{\\ifdim\\width>\\columnwidth\\columnwidth\\else\\width\\fi}{!}{%\n"
+            f"{body}%\n}}\n\\end{{table}}\n")
 
 
 def to_sources(table: Table) -> str:
@@ -171,12 +236,14 @@ def to_html(table: Table) -> str:
 
 
 def write_table(table: Table, directory: Path) -> list[Path]:
-    """Write ``<name>.md``, ``.csv``, ``.tex`` and ``.sources.json`` into ``directory``."""
+    """Write ``<name>.md``, ``.csv``, ``.tex`` (page-wide), ``.narrow.tex`` (one column) and
+    ``.sources.json`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     outputs = {
         f"{table.name}.md": f"### {table.title}\n\n{table.description}\n\n{to_markdown(table)}",
         f"{table.name}.csv": to_csv(table),
         f"{table.name}.tex": to_latex(table),
+        f"{table.name}.narrow.tex": to_latex(table, form="narrow"),
         f"{table.name}.sources.json": to_sources(table),
     }
     paths = []

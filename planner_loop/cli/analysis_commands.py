@@ -69,6 +69,7 @@ def demo_command(
     report = write_report(run_dirs, out / "report")
     _print_tables(report)
     _print_locations(report)
+    typer.echo("runs:    " + "\n         ".join(str(path.resolve()) for path in run_dirs))
 
 
 def run_study(name: str, out: Path, *, model: str | None, limit: int | None, concurrency: int | None,

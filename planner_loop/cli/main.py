@@ -17,6 +17,9 @@ from planner_loop.cli import (
     planning_commands,
     problem_commands,
     run_commands,
+    show_commands,
+    view_commands,
+    export_commands,
 )
 from planner_loop.errors import PlannerLoopError, UserInputError
 
@@ -33,10 +36,14 @@ for _module in (
     problem_commands,
     model_commands,
     run_commands,
+    show_commands,
+    view_commands,
+    export_commands,
     analysis_commands,
     domain_commands,
 ):
     _module.register(app)
+__import__("planner_loop.cli.critic_bench_commands", fromlist=["register"]).register(app)
 
 
 def run() -> None:
