@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from study_script import StudyScript, study_scripts
+from helpers.study_script import StudyScript, study_scripts
 from test_analysis_fake_loop import PATTERNS
 from typer.testing import CliRunner
 
@@ -37,7 +37,7 @@ def check_report(report: Path) -> None:
 
 def test_demo_with_model_runs_the_full_study(tmp_path: Path) -> None:
     ids = [f"instance-{i}" for i in range(1, 5)]
-    script = StudyScript("blocksworld/3-5", study_scripts(ids, PATTERNS))
+    script = StudyScript("blocksworld/planbench-4-5", study_scripts(ids, PATTERNS))  # the Valmeekam configs' set
     with FakeOpenAIServer(script) as server:
         result = CliRunner().invoke(app, ["demo", "--model", f"openai:fake@{server.base_url}", "--limit", "4",
                                           "--out", str(tmp_path / "study")])
