@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from study_script import InstanceScript, StudyScript, study_scripts  # noqa: E402
+from helpers.study_script import InstanceScript, StudyScript, study_scripts  # noqa: E402
 
 from planner_loop.analysis.report import write_report  # noqa: E402
 from planner_loop.experiment import ExperimentConfig, load_experiment  # noqa: E402

@@ -1,17 +1,28 @@
-"""CLI commands ``run`` (run or resume an experiment) and ``show`` (read a run's episodes)."""
+"""CLI command ``run`` (run or resume an experiment); ``show`` lives in ``show_commands``."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from planner_loop.experiment import ExperimentConfig
+    from planner_loop.llm import PriceTable
+    from planner_loop.llm.wrappers import Limits
+    from planner_loop.orchestration import RunResult
+
+EXIT_INTERRUPTED = 130
+EXIT_LIMIT = 3
+
 
 def register(app: typer.Typer) -> None:
-    """Add ``run`` and ``show`` to the main app."""
+    """Add ``run`` to the main app."""
     app.command("run")(run_command)
-    app.command("show")(show_command)
 
 
 def run_command(
@@ -19,160 +30,138 @@ def run_command(
     out: Annotated[Optional[Path], typer.Option("--out", help="run directory (default runs/<name>)")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="first N instances only")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="point the generator and every critic at this model spec")] = None,
+    critic_model: Annotated[Optional[str], typer.Option("--critic-model", help="point every critic at this model spec (after --model)")] = None,
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", min=1, help="episodes in flight")] = None,
+    prices: Annotated[Optional[Path], typer.Option("--prices", help="price file laid over the shipped price table")] = None,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", min=0.0, help="stop (resumably) once the run has spent this many USD")] = None,
+    max_calls: Annotated[Optional[int], typer.Option("--max-calls", min=0, help="stop (resumably) after this many paid model calls")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the calls, tokens and dollars the run needs; call no model, write nothing")] = False,
+    progress_every: Annotated[float, typer.Option("--progress-every", min=0.1, help="seconds between progress lines when stderr is not a terminal")] = 30.0,
 ) -> None:
-    """Run an experiment (re-running on an existing run directory resumes it)."""
+    """Run an experiment (re-running on an existing run directory resumes it).
+
+    Ctrl-C (or SIGTERM) stops after the calls in flight are cached and prints how to resume (exit
+    130); a second one stops at once. A --max-cost/--max-calls stop exits 3, also resumably.
+    """
     import asyncio
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from planner_loop.experiment import load_experiment
-    from planner_loop.runs import RunProgress, run_experiment
+    from planner_loop.llm.wrappers import Limits
+    from planner_loop.orchestration import resolve_prices
 
     experiment = load_experiment(config).with_overrides(model=model, limit=limit, concurrency=concurrency)
+    if critic_model is not None:
+        experiment = _with_critic_model(experiment, critic_model)
     run_dir = out if out is not None else Path("runs") / experiment.name
+    table = resolve_prices(experiment, config_file=config, override=prices)
     console = Console(stderr=True)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("accepted {task.fields[accepted]}  valid {task.fields[valid]}  "
-                          "calls {task.fields[calls]}  tokens {task.fields[tokens]}"), TimeElapsedColumn())
-    bar = Progress(*columns, console=console, transient=False)
-    task_ids: list[Any] = []
+    if dry_run:
+        from planner_loop.run_estimate import describe, estimate_run
 
-    def update(state: RunProgress) -> None:
-        # The bar starts with the first report, after the config, run directory and instances checked out.
-        if not task_ids:
-            task_ids.append(bar.add_task(experiment.name, total=state.total, accepted=0, valid=0, calls=0,
-                                         tokens=0))
-            bar.start()
-        bar.update(task_ids[0], total=state.total, completed=state.done, accepted=state.accepted,
-                   valid=state.valid, calls=state.calls, tokens=state.tokens)
+        estimate = asyncio.run(estimate_run(experiment, config_file=config, prices=table, run_dir=run_dir))
+        for line in describe(estimate):
+            typer.echo(line)
+        return
+    limits = Limits(max_calls=max_calls, max_cost_usd=max_cost)
+    resume = _resume_command(config, run_dir, limit=limit, model=model, critic_model=critic_model,
+                             concurrency=concurrency, prices=prices, max_cost=max_cost, max_calls=max_calls)
+    result = _run_with_signals(experiment, run_dir, config, limits, table, console, progress_every, resume)
+    _finish(console, result, resume, limits)
+
+
+def _with_critic_model(experiment: ExperimentConfig, spec: str) -> ExperimentConfig:
+    data = experiment.model_dump(mode="json")
+    for condition in data["conditions"]:
+        if condition.get("system") == "llm+llm":
+            condition["critic_model"] = spec
+    return type(experiment).model_validate(data)
+
+
+def _resume_command(config: Path, run_dir: Path, **options: object) -> str:
+    words = ["planner-loop", "run", str(config), "--out", str(run_dir)]
+    for name, value in options.items():
+        if value is not None:
+            words += [f"--{name.replace('_', '-')}", str(value)]
+    return shlex.join(words)
+
+
+def _run_with_signals(experiment: ExperimentConfig, run_dir: Path, config: Path, limits: Limits, prices: PriceTable,
+                      console: Console, progress_every: float, resume: str) -> RunResult:
+    """Run the experiment; the first SIGINT/SIGTERM asks it to stop cleanly, the second cancels it."""
+    import asyncio
+    import signal
+
+    from planner_loop.cli.run_display import RunDisplay
+    from planner_loop.orchestration import run_experiment
+    from planner_loop.run_store import RunStorageError, RunStore
+
+    display = RunDisplay(console, experiment.name, every_s=progress_every)
+
+    async def main() -> RunResult:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        current = asyncio.current_task()
+        seen: list[int] = []
+
+        def on_signal(number: int) -> None:
+            seen.append(number)
+            if len(seen) == 1:
+                stop.set()
+            elif current is not None:
+                current.cancel()
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, on_signal, number)
+        try:
+            return await run_experiment(experiment, run_dir, config_file=config, progress=display.update,
+                                        limits=limits, prices=prices, stop=stop,
+                                        progress_every_s=min(progress_every, 2.0))
+        finally:
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(number)
+
+    def saved() -> int:
+        return len(RunStore(run_dir).episodes()) if run_dir.is_dir() else 0
 
     try:
-        result = asyncio.run(run_experiment(experiment, run_dir, config_file=config, progress=update))
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        display.stop()
+        total = display.last.total if display.last is not None else "?"
+        console.print(f"planner-loop: interrupted: {saved()} of {total} episodes saved in {run_dir}; "
+                      f"resume with: {resume}", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except RunStorageError as error:
+        if not (run_dir / "manifest.json").exists():
+            raise
+        raise RunStorageError(f"{error}; {saved()} finished episodes are kept in {run_dir}; "
+                              f"make room and resume with: {resume}") from None
     finally:
-        bar.stop()
+        display.stop()
+
+
+def _finish(console: Console, result: RunResult, resume: str, limits: Limits) -> None:
+    from planner_loop.cli.run_display import money
+
+    print_line = console.print
+    spend = result.spend
+    spent = f"{spend.calls} paid calls, {money(spend.cost_usd)}"
+    if result.stopped == "interrupted":
+        print_line(f"planner-loop: interrupted: {result.saved} of {result.total} episodes saved in "
+                   f"{result.store.path}; resume with: {resume}", soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.stopped is not None:
+        which = {"max-cost": f"--max-cost {limits.max_cost_usd}",
+                 "max-calls": f"--max-calls {limits.max_calls}"}.get(result.stopped, result.stopped)
+        print_line(f"planner-loop: stopped at {which}: spent {spent}; {result.saved} of {result.total} episodes "
+                   f"saved in {result.store.path}; raise the limit and resume with: {resume}",
+                   soft_wrap=True, highlight=False, markup=False)
+        raise typer.Exit(EXIT_LIMIT)
     resumed = f" ({result.skipped} already done)" if result.skipped else ""
-    console.print(f"{result.total} episodes in {result.store.path}{resumed}", soft_wrap=True)
-
-
-def show_command(
-    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
-    episode: Annotated[Optional[str], typer.Argument(help="episode key (or a unique part of it)")] = None,
-) -> None:
-    """Summarise a run's episodes, or print one episode's transcript."""
-    from rich.console import Console
-
-    from planner_loop.errors import ConfigError
-    from planner_loop.runs import RunStore
-
-    store = RunStore(run_dir)
-    manifest = store.manifest()
-    records = store.episodes()
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 120))   # files and pipes: no squeezed columns
-    if episode is None:
-        _summary(console, manifest, records)
-        return
-    matches = [r for r in records if r["key"] == episode] or [r for r in records if episode in r["key"]]
-    if not matches:
-        raise ConfigError(f"no episode {episode!r} in {run_dir} ({len(records)} episodes)")
-    if len(matches) > 1:
-        keys = ", ".join(r["key"] for r in matches[:5])
-        raise ConfigError(f"{episode!r} matches {len(matches)} episodes ({keys}, ...); give the full key")
-    _transcript(console, matches[0])
-
-
-def _mark(value: Any) -> str:
-    return {True: "[green]yes[/]", False: "[red]no[/]", None: "[yellow]?[/]"}.get(value, str(value))
-
-
-def _summary(console: Any, manifest: dict[str, Any], records: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    config = manifest.get("config", {})
-    from rich import box
-
-    table = Table(title=f"{manifest.get('name')}  ({len(records)} episodes, config {manifest.get('config_hash')})",
-                  box=box.SIMPLE_HEAD)
-    table.add_column("episode", no_wrap=True)
-    for column in ("system", "rounds", "termination", "accepted", "valid", "critic"):
-        table.add_column(column, no_wrap=True, min_width=len(column))
-    for record in sorted(records, key=lambda r: r["key"]):
-        final = record["final"]
-        table.add_row(record["key"], record["system"], str(len(record["rounds"])), record["termination"],
-                      _mark(final["accepted"]), _mark(final["valid"]), _mark(final["critic_valid"]))
-    console.print(table)
-    by_condition: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        by_condition.setdefault(record["condition"], []).append(record)
-    for name in [c["name"] for c in config.get("conditions", [])]:
-        group = by_condition.get(name, [])
-        if group:
-            valid = sum(r["final"]["valid"] for r in group)
-            console.print(f"{name}: {valid}/{len(group)} valid final plans, "
-                          f"mean rounds {sum(len(r['rounds']) for r in group) / len(group):.2f}")
-
-
-def _transcript(console: Any, record: dict[str, Any]) -> None:
-    from rich.panel import Panel
-    from rich.text import Text
-
-    instance = record["instance"]
-    verifier = record["verifier"]
-    console.print(f"[bold]{record['key']}[/]  system {record['system']}  verifier {verifier['kind']} "
-                  f"(feedback {verifier['feedback']}"
-                  + (f", critic {verifier['critic_model']} {verifier['critic_mode']}, stepwise "
-                     f"{verifier['stepwise']}, votes {verifier['votes']}" if verifier["kind"] == "llm" else "")
-                  + f")  generator {record['generator_model']}  context {record['context_policy']}")
-    console.print(f"instance {instance['id']} ({instance['set']}, {instance['problem']}), blocks "
-                  f"{instance['blocks']}, optimal length {instance['optimal_length']}; seed {record['seed']}")
-    for item in record["rounds"]:
-        truth = item["ground_truth"]
-        verdict = item["verdict"]
-        lines = Text()
-        if item["round"] == 1 and item["messages"]:
-            lines.append("prompt (last message):\n", style="bold")
-            lines.append(item["messages"][-1]["content"].strip()[-1500:] + "\n\n")
-        elif item["messages"]:
-            lines.append("to the generator:\n", style="bold")
-            lines.append(item["messages"][-1]["content"].strip() + "\n\n")
-        lines.append("reply:\n", style="bold")
-        lines.append(item["reply"].strip() + "\n\n")
-        if item["plan"] is None:
-            lines.append(f"no plan read: {item['parse_error']}\n", style="red")
-        else:
-            lines.append("plan: ", style="bold")
-            lines.append(" ".join(item["plan"]) + "\n")
-        lines.append("verdict: ", style="bold")
-        lines.append({True: "valid", False: "invalid", None: "none / unreadable"}[verdict["valid"]] + "\n")
-        votes = verdict.get("detail", {}).get("votes", [])
-        for number, vote in enumerate(votes, start=1):
-            label = f"critic reply {number} ({vote['reading']}, {vote['valid']})" if len(votes) > 1 else (
-                f"critic reply ({vote['reading']})")
-            lines.append(label + ":\n", style="bold")
-            lines.append(vote["text"].strip()[-2000:] + "\n")
-        if verdict.get("detail", {}).get("error"):
-            lines.append(f"verifier error: {verdict['detail']['error']}\n", style="red")
-        if verdict["feedback"]:
-            lines.append("feedback: ", style="bold")
-            lines.append(verdict["feedback"] + "\n")
-        lines.append("ground truth: ", style="bold")
-        if truth["valid"]:
-            lines.append("valid\n", style="green")
-        else:
-            detail = []
-            if truth["failed_step"] is not None:
-                detail.append(f"step {truth['failed_step']} {truth['action']} unmet "
-                              f"{' '.join(truth['unmet_preconditions']) or '-'}")
-            if truth["unmet_goals"]:
-                detail.append("unmet goals " + " ".join(truth["unmet_goals"]))
-            detail += [f"{e['kind']}: {e['message']}" for e in truth["errors"]]
-            lines.append("invalid (" + "; ".join(detail) + ")\n", style="red")
-        console.print(Panel(lines, title=f"round {item['round']}", expand=True))
-    final = record["final"]
-    console.print(f"termination [bold]{record['termination']}[/]"
-                  + (f" ({record['error']})" if record["error"] else "")
-                  + f"; final plan valid {_mark(final['valid'])}, accepted {_mark(final['accepted'])}, "
-                  f"critic {_mark(final['critic_valid'])}")
+    repaired = f"; repaired a torn last line of {', '.join(result.repaired)}" if result.repaired else ""
+    print_line(f"{result.total} episodes in {result.store.path}{resumed}; spent {spent}{repaired}",
+               soft_wrap=True, highlight=False, markup=False)
+    print_line(f"next: {shlex.join(['planner-loop', 'report', str(result.store.path), '--out', str(result.store.path / 'report')])}",
+               soft_wrap=True, highlight=False, markup=False)

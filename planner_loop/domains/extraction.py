@@ -135,7 +135,7 @@ def _json_candidates(text: str, fenced: Sequence[Block]) -> Iterator[str]:
 def _json_plan(reader: PlanReader, text: str, fenced: Sequence[Block]) -> tuple[list[PlanStep] | None, str | None]:
     """``(steps, None)`` for a recognised JSON plan, ``(None, error)`` for a bad one, else ``(None, None)``."""
     for candidate in _json_candidates(text, fenced):
-        if not candidate[:1] in ("{", "[") or nesting_depth(candidate) > MAX_JSON_DEPTH:
+        if candidate[:1] not in ("{", "[") or nesting_depth(candidate) > MAX_JSON_DEPTH:
             continue
         try:
             data = json.loads(candidate)

@@ -6,13 +6,13 @@ policy (tenacity; the client's own retries are off), the response cache and the 
 ``n`` samples are requested in one call where the server supports ``n``; missing samples are
 emulated by separate calls, sample ``i`` with seed ``seed + i``. Reasoning models get no
 ``temperature`` and ``max_completion_tokens`` instead of ``max_tokens`` (known names, and learnt
-from a 400 that names the parameter). A transport (the Batch API) can replace the direct POST.
+from a 400 that names the parameter). A transport (the Batch API) can replace the direct POST. The
+request body and failure messages are built in :mod:`planner_loop.llm.openai_wire`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import time
 from collections.abc import Sequence
@@ -24,24 +24,14 @@ from planner_loop.errors import ModelError, ReplayMissError
 from planner_loop.llm.cache import CachedReply, ResponseCache, request_key
 from planner_loop.llm.calls import CallLog, CallRecord
 from planner_loop.llm.limiter import AdaptiveLimiter
+from planner_loop.llm.openai_wire import RAW_RESPONSE, describe_failure, request_body
+from planner_loop.llm.openai_wire import call_id as make_call_id
 from planner_loop.llm.pricing import PriceTable, cost_usd, load_price_table, price_for
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
 from planner_loop.llm.reply import check_completion, is_reasoning_model, read_completion, refused_parameter
 from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, async_retrying, is_quota_error
 from planner_loop.llm.spec import is_loopback
-from planner_loop.llm.textsafety import clean_text, redact
 from planner_loop.llm.transport import Transport, TransportError
-
-# The HTTP library the installed openai client is built on (httpx for openai 1.x, httpx2 later);
-# asking for its Response class makes the client hand back the raw response.
-_RAW_RESPONSE = importlib.import_module(
-    openai.DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0]).Response
-
-def _call_id(request_key: str) -> str:
-    """A call's id: derived from its request key (which includes the sample index), not drawn at random,
-    so a replayed run writes the same ids and hence byte-identical episode records. Identical requests
-    share an id: they are answered by the same cached completion."""
-    return request_key[:24]
 
 CONNECTIONS_PER_CLIENT = 64
 
@@ -229,7 +219,7 @@ class OpenAIChatModel:
             return None
         started = time.perf_counter()
         hit = self._cache.get(key)
-        call_id = _call_id(key)
+        call_id = make_call_id(key)
         label = "replay" if mode == "replay" else "read"
         if hit is None:
             if mode != "replay":
@@ -241,46 +231,29 @@ class OpenAIChatModel:
             raise ReplayMissError(message)
         latency = time.perf_counter() - started
         cost = 0.0 if price_for(self._prices, self._request_model) is not None else None  # paid once, earlier
+        # The episode records what the reply costs, not what this read cost, so a resumed or replayed
+        # run's episodes and cost tables equal an uninterrupted run's; calls.jsonl keeps the 0 spent now.
+        reply_cost = cost_usd(self._prices, self._request_model, hit.prompt_tokens, hit.completion_tokens,
+                              hit.cached_prompt_tokens)
         self._log(call_id, role, key, messages, params, [index], texts=[hit.text], reasons=[hit.finish_reason],
                   prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
                   reasoning_tokens=hit.reasoning_tokens, cached_prompt_tokens=hit.cached_prompt_tokens,
                   reasoning_content=[hit.reasoning_content], cost=cost, latency=latency, cache=label, retries=0)
         return Completion(text=hit.text, finish_reason=hit.finish_reason, prompt_tokens=hit.prompt_tokens,
                           completion_tokens=hit.completion_tokens, latency_s=latency, cached=True,
-                          call_id=call_id, retries=0, cost_usd=cost, reasoning_tokens=hit.reasoning_tokens,
+                          call_id=call_id, retries=0, cost_usd=reply_cost, reasoning_tokens=hit.reasoning_tokens,
                           cached_prompt_tokens=hit.cached_prompt_tokens, reasoning_content=hit.reasoning_content)
 
     # ------------------------------------------------------------------ HTTP
     def _body(self, messages: tuple[ChatMessage, ...], params: SamplingParams, n: int,
               seed: int | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self._request_model, "messages": [m.to_json() for m in messages]}
-        if not self._omit_temperature:
-            body["temperature"] = params.temperature
-        if params.max_completion_tokens is not None:
-            body["max_completion_tokens"] = params.max_completion_tokens
-        elif self._use_max_completion_tokens:
-            body["max_completion_tokens"] = params.max_tokens
-        else:
-            body["max_tokens"] = params.max_tokens
-        if params.reasoning_effort is not None:
-            body["reasoning_effort"] = params.reasoning_effort
-        if n > 1:
-            body["n"] = n
-        if seed is not None:
-            body["seed"] = seed
-        if params.stop:
-            body["stop"] = list(params.stop)
-        if params.json_schema is not None:
-            body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": "reply", "schema": dict(params.json_schema)}}
-        if params.grammar is not None:
-            body["grammar"] = params.grammar  # llama.cpp-family servers; others reject or ignore it
-        return body
+        return request_body(self._request_model, messages, params, n, seed, omit_temperature=self._omit_temperature,
+                            use_max_completion_tokens=self._use_max_completion_tokens)
 
     async def _post(self, client: openai.AsyncOpenAI, body: dict[str, Any]) -> dict[str, Any]:
         # The client's generic POST keeps its auth, timeouts and error mapping but skips the typed
         # parameter transform of ``chat.completions.create`` (a third of the client's CPU per call).
-        response = await client.post("/chat/completions", body=body, cast_to=_RAW_RESPONSE,
+        response = await client.post("/chat/completions", body=body, cast_to=RAW_RESPONSE,
                                      options={"timeout": self.timeout_s})
         try:
             data = json.loads(response.content)
@@ -321,7 +294,7 @@ class OpenAIChatModel:
     async def _call(self, messages: tuple[ChatMessage, ...], params: SamplingParams, indices: list[int],
                     keys: list[str], role: str, *, n: int, seed: int | None) -> dict[int, Completion]:
         key = keys[indices[0]]
-        call_id = _call_id(key)
+        call_id = make_call_id(key)
         attempts = 0
         started = time.perf_counter()
         for _ in range(3):  # the first try, then at most one more per refused parameter
@@ -376,36 +349,9 @@ class OpenAIChatModel:
         return out
 
     # ------------------------------------------------------------------ reporting
-    def _redact(self, text: str) -> str:
-        return redact(text, [self._api_key] if self._api_key else [])
-
     def _describe(self, error: BaseException, attempts: int) -> str:
-        where = f"model {self.spec!r} at {self._base_url}"
-        tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-        if isinstance(error, openai.APITimeoutError):
-            text = f"{where}: no reply within {self.timeout_s:g} s{tries}"
-        elif isinstance(error, openai.APIConnectionError):
-            cause = error.__cause__ or error
-            text = f"{where}: endpoint unreachable: {type(cause).__name__}: {cause}{tries}"
-        elif isinstance(error, openai.APIStatusError):
-            detail = error.message
-            status = error.status_code
-            if is_quota_error(error):
-                hint = "quota exhausted (check the account's billing); not retried"
-            elif status == 401:
-                hint = "authentication failed: check OPENAI_API_KEY"
-            elif status == 403:
-                hint = "permission denied for this key"
-            elif status == 404:
-                hint = f"model {self._request_model!r} unknown at this endpoint (or wrong base URL)"
-            else:
-                hint = "request failed"
-            text = f"{where}: HTTP {status}: {hint}: {detail}{tries}"
-        elif isinstance(error, TransportError):
-            text = f"{where}: {error}{tries}"
-        else:
-            text = f"{where}: garbled reply: {error}{tries}"
-        return self._redact(clean_text(" ".join(text.split())))
+        return describe_failure(error, spec=self.spec, base_url=self._base_url, request_model=self._request_model,
+                                timeout_s=self.timeout_s, attempts=attempts, api_key=self._api_key)
 
     def _log(self, call_id: str, role: str, key: str, messages: tuple[ChatMessage, ...], params: SamplingParams,
              indices: list[int], *, latency: float, cache: str, retries: int, error: str | None = None,

@@ -1,0 +1,67 @@
+"""What ``planner-loop run`` shows while it runs: a live bar on a terminal, plain periodic lines elsewhere."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from planner_loop.run_meter import RunProgress
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def money(value: float | None) -> str:
+    return "cost unknown" if value is None else f"${value:,.4f}"
+
+
+def status_text(state: RunProgress) -> str:
+    """One line: episodes (per condition), calls, tokens, retries, 429s, cost, ETA."""
+    conditions = ", ".join(f"{name} {done}/{total}" for name, (done, total) in state.by_condition.items())
+    return (f"{state.done}/{state.total} episodes ({conditions}); accepted {state.accepted}, valid {state.valid}; "
+            f"{state.calls} calls, {state.tokens:,} tokens, {state.retries} retries, {state.rate_limited} 429s; "
+            f"{money(state.cost_usd)}; elapsed {_clock(state.elapsed_s)}, ETA {_clock(state.eta_s)}")
+
+
+class RunDisplay:
+    """Progress for a person: a rich bar on a terminal, else a plain line every ``every_s`` seconds."""
+
+    def __init__(self, console: Any, name: str, *, every_s: float) -> None:
+        self.console = console
+        self.name = name
+        self.every_s = every_s
+        self.live = bool(console.is_terminal)
+        self._last_line = 0.0
+        self._bar: Any = None
+        self._task: Any = None
+        self.last: RunProgress | None = None
+
+    def update(self, state: RunProgress) -> None:
+        self.last = state
+        if not self.live:
+            now = time.monotonic()
+            if now - self._last_line >= self.every_s:
+                self._last_line = now
+                self.console.print(f"[{time.strftime('%H:%M:%S')}] {self.name}: {status_text(state)}",
+                                   soft_wrap=True, highlight=False, markup=False)
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[status]}"), console=self.console, transient=False)
+            self._task = self._bar.add_task(self.name, total=state.total, status="")
+            self._bar.start()
+        conditions = " ".join(f"{n} {d}/{t}" for n, (d, t) in state.by_condition.items())
+        self._bar.update(self._task, total=state.total, completed=state.done,
+                         status=f"{conditions} · calls {state.calls} · retries {state.retries} · "
+                                f"429s {state.rate_limited} · {money(state.cost_usd)} · ETA {_clock(state.eta_s)}")
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
