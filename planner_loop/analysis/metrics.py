@@ -1,5 +1,8 @@
 """The study's measures, each computed from the episode/round frames into a traceable ``Table``.
 
+This module has the accuracy tables and the report's table order; the critic's tables are in
+:mod:`~planner_loop.analysis.critic_tables`, the statistics in :mod:`~planner_loop.analysis.intervals`.
+
 Definitions (the same wording appears in each table's description):
 
 - *accuracy*: the final plan is valid by the sound validator (a parse failure or an error counts as
@@ -18,73 +21,48 @@ Definitions (the same wording appears in each table's description):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
 import pandas as pd
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.proportion import proportion_confint
 
-from planner_loop.analysis.records import FEEDBACK_ORDER, RunRecords, natural_key
-from planner_loop.analysis.reference import (
-    VALMEEKAM_TABLE2_ACCURACY,
-    PublishedAccuracy,
-    accuracy_reference,
-    critic_reference,
-    feedback_reference,
+from planner_loop.analysis.critic_tables import (
+    CONFUSION_COLUMNS,
+    confusion_cells,
+    critic_by_round_table,
+    critic_final_table,
+    critic_rounds_table,
+    soundness_table,
 )
+from planner_loop.analysis.grouping import LLM_CRITIC, SOUND_KINDS, conditions, describe_verifier, instance_count, refs
+from planner_loop.analysis.intervals import mcnemar_exact, percent, wilson_interval
+from planner_loop.analysis.records import FEEDBACK_ORDER, RunRecords, natural_key
+from planner_loop.analysis.reference import PublishedAccuracy, accuracy_reference, feedback_reference
 from planner_loop.analysis.tables import Column, Table
 
-LLM_CRITIC = "llm"
-SOUND_KINDS: frozenset[str] = frozenset({"none", "symbolic", "val"})
-
-
-def wilson_interval(count: int, n: int) -> tuple[float | None, float | None]:
-    """95% Wilson score interval of ``count / n`` as percentages; ``(None, None)`` when ``n == 0``."""
-    if n == 0:
-        return None, None
-    low, high = proportion_confint(count, n, alpha=0.05, method="wilson")
-    return 100.0 * float(low), 100.0 * float(high)
-
-
-def percent(count: int, n: int) -> float | None:
-    """``100 * count / n``, or ``None`` for an empty denominator."""
-    return None if n == 0 else 100.0 * count / n
-
-
-def mcnemar_exact(only_a: int, only_b: int) -> float:
-    """Exact (binomial) McNemar p-value from the two discordant counts."""
-    result = mcnemar([[0, only_a], [only_b, 0]], exact=True)
-    return float(result.pvalue)
-
-
-def _refs(frame: pd.DataFrame) -> tuple[str, ...]:
-    return tuple(frame["ref"]) if not frame.empty else ()
-
-
-def _said_valid(rounds: pd.DataFrame) -> pd.Series:
-    return rounds["verdict_valid"].astype("boolean").eq(True).fillna(False).astype(bool)
-
-
-def _describe_verifier(row: pd.Series) -> str:
-    kind = row["verifier_kind"]
-    if kind == LLM_CRITIC:
-        mode = row["critic_mode"]
-        parts = [f"llm critic ({mode if isinstance(mode, str) and mode else 'default'})"]
-        if row["stepwise"]:
-            parts.append("step-wise")
-        if row["votes"] > 1:
-            parts.append(f"{row['votes']} votes")
-        return ", ".join(parts)
-    return str(kind)
-
-
-def _conditions(records: RunRecords, frame: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
-    for condition in records.condition_order:
-        group = frame[frame["condition"] == condition]
-        if not group.empty:
-            yield condition, group
+__all__ = [
+    "ACCURACY_COLUMNS",
+    "CONFUSION_COLUMNS",
+    "LLM_CRITIC",
+    "PAPER_COLUMNS",
+    "SOUND_KINDS",
+    "TABLE_BUILDERS",
+    "accuracy_table",
+    "all_tables",
+    "by_blocks_table",
+    "by_length_table",
+    "confusion_cells",
+    "critic_by_round_table",
+    "critic_final_table",
+    "critic_rounds_table",
+    "feedback_table",
+    "mcnemar_exact",
+    "paired_table",
+    "percent",
+    "soundness_table",
+    "wilson_interval",
+]
 
 
 def _group_accuracy_cells(group: pd.DataFrame) -> tuple[list[Any], dict[str, tuple[str, ...]]]:
@@ -93,9 +71,9 @@ def _group_accuracy_cells(group: pd.DataFrame) -> tuple[list[Any], dict[str, tup
     correct = len(correct_rows)
     low, high = wilson_interval(correct, n)
     values = [n, correct, percent(correct, n), low, high, float(group["n_rounds"].mean())]
-    every = _refs(group)
+    every = refs(group)
     sources = {
-        "n": every, "correct": _refs(correct_rows), "accuracy %": every,
+        "n": every, "correct": refs(correct_rows), "accuracy %": every,
         "CI low %": every, "CI high %": every, "mean rounds": every,
     }
     return values, sources
@@ -131,15 +109,16 @@ def accuracy_table(records: RunRecords) -> Table:
     episodes = records.episodes
     rows: list[tuple[Any, ...]] = []
     sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, episodes):
+    for condition, group in conditions(records, episodes):
         first = group.iloc[0]
         values, cell_sources = _group_accuracy_cells(group)
         published = accuracy_reference(
-            first["study"], first["system"], first["feedback"], stepwise=bool(first["stepwise"]), votes=int(first["votes"])
+            first["study"], first["system"], first["feedback"], stepwise=bool(first["stepwise"]), votes=int(first["votes"]),
+            instances=instance_count(group),
         )
         paper_values, paper_sources = _paper_cells(published)
-        every = _refs(group)
-        rows.append((condition, first["system"], _describe_verifier(first), first["feedback"], *values, *paper_values))
+        every = refs(group)
+        rows.append((condition, first["system"], describe_verifier(first), first["feedback"], *values, *paper_values))
         sources.append({"condition": every, "system": every, "verifier": every, "feedback": every,
                         **cell_sources, **paper_sources})
     return Table(
@@ -159,170 +138,11 @@ def accuracy_table(records: RunRecords) -> Table:
     )
 
 
-CONFUSION_COLUMNS = (
-    Column("judged", "int", "plans judged by the critic"),
-    Column("valid plans", "int", "plans valid by ground truth"),
-    Column("invalid plans", "int", "plans invalid by ground truth"),
-    Column("TP", "int", "critic valid, plan valid"),
-    Column("FP", "int", "critic valid, plan invalid"),
-    Column("TN", "int", "critic invalid, plan invalid"),
-    Column("FN", "int", "critic invalid, plan valid"),
-    Column("unreadable", "int", "critic verdict could not be read"),
-    Column("TP rate %", "pct", "TP / valid plans"),
-    Column("FP rate %", "pct", "FP / invalid plans"),
-    Column("FP rate CI low %", "pct", "95% Wilson interval of the FP rate"),
-    Column("FP rate CI high %", "pct", "95% Wilson interval of the FP rate"),
-    Column("TN rate %", "pct", "TN / invalid plans"),
-    Column("FN rate %", "pct", "FN / valid plans"),
-    Column("critic accuracy %", "pct", "(TP + TN) / judged"),
-)
-
-
-def confusion_cells(frame: pd.DataFrame, verdict: str, truth: str) -> tuple[list[Any], dict[str, tuple[str, ...]]]:
-    """Confusion counts and rates of verdict column ``verdict`` against ground-truth column ``truth``."""
-    said = frame[verdict].astype("boolean")
-    valid = frame[truth].astype(bool)
-    said_valid = said.eq(True).fillna(False).astype(bool)
-    said_invalid = said.eq(False).fillna(False).astype(bool)
-    unreadable = said.isna()
-    parts = {
-        "valid plans": frame[valid], "invalid plans": frame[~valid],
-        "TP": frame[said_valid & valid], "FP": frame[said_valid & ~valid],
-        "TN": frame[said_invalid & ~valid], "FN": frame[said_invalid & valid], "unreadable": frame[unreadable],
-    }
-    n_valid, n_invalid = len(parts["valid plans"]), len(parts["invalid plans"])
-    tp, fp, tn, fn = (len(parts[name]) for name in ("TP", "FP", "TN", "FN"))
-    fp_low, fp_high = wilson_interval(fp, n_invalid)
-    values = [len(frame), n_valid, n_invalid, tp, fp, tn, fn, len(parts["unreadable"]),
-              percent(tp, n_valid), percent(fp, n_invalid), fp_low, fp_high, percent(tn, n_invalid),
-              percent(fn, n_valid), percent(tp + tn, len(frame))]
-    every = _refs(frame)
-    sources = {name: _refs(part) for name, part in parts.items()}
-    sources.update({
-        "judged": every,
-        "TP rate %": sources["valid plans"], "FN rate %": sources["valid plans"],
-        "FP rate %": sources["invalid plans"], "FP rate CI low %": sources["invalid plans"],
-        "FP rate CI high %": sources["invalid plans"], "TN rate %": sources["invalid plans"],
-        "critic accuracy %": every,
-    })
-    return values, sources
-
-
-def critic_final_table(records: RunRecords) -> Table:
-    """The LLM critic's verdict on each episode's final plan vs ground truth (Valmeekam Table 2)."""
-    critics = records.episodes[records.episodes["verifier_kind"] == LLM_CRITIC]
-    rows: list[tuple[Any, ...]] = []
-    sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, critics):
-        first = group.iloc[0]
-        values, cell_sources = confusion_cells(group, "final_critic_valid", "final_valid")
-        published = critic_reference(first["study"], first["system"], stepwise=bool(first["stepwise"]),
-                                     votes=int(first["votes"]))
-        if published is None:
-            paper: list[Any] = [None, None, None, None]
-            paper_sources: dict[str, tuple[str, ...]] = {}
-        else:
-            correct, n = VALMEEKAM_TABLE2_ACCURACY
-            paper = [
-                f"{published.true_positive}/{published.valid_plans}",
-                f"{published.false_positive}/{published.invalid_plans}",
-                percent(published.false_positive, published.invalid_plans),
-                percent(correct, n),
-            ]
-            paper_sources = {name: (published.ref,) for name in
-                             ("paper TP/valid", "paper FP/invalid", "paper FP rate %", "paper critic accuracy %")}
-        every = _refs(group)
-        rows.append((condition, _describe_verifier(first), *values, *paper))
-        sources.append({"condition": every, "verifier": every, **cell_sources, **paper_sources})
-    return Table(
-        name="critic_final",
-        title="LLM critic on final plans",
-        description=(
-            "For each condition driven by an LLM critic, the critic's verdict on the plan the loop ended "
-            "with, against the sound validator, exactly as Valmeekam et al. 2023 define Table 2: TP/FP/TN/FN "
-            "by (critic verdict, ground truth); TP and FN rates are over valid plans, FP and TN rates over "
-            "invalid plans. The FP rate is the share of wrong plans the critic let through: the number "
-            "that decides whether self-critique can be trusted. Unreadable verdicts are counted apart."
-        ),
-        columns=(Column("condition", "text"), Column("verifier", "text"), *CONFUSION_COLUMNS,
-                 Column("paper TP/valid", "text"), Column("paper FP/invalid", "text"),
-                 Column("paper FP rate %", "pct"), Column("paper critic accuracy %", "pct")),
-        rows=tuple(rows),
-        sources=tuple(sources),
-    )
-
-
-def critic_rounds_table(records: RunRecords) -> Table:
-    """The LLM critic's verdict on every round's plan vs ground truth."""
-    critics = records.rounds[records.rounds["verifier_kind"] == LLM_CRITIC]
-    rows: list[tuple[Any, ...]] = []
-    sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, critics):
-        first = group.iloc[0]
-        values, cell_sources = confusion_cells(group, "verdict_valid", "gt_valid")
-        every = _refs(group)
-        rows.append((condition, _describe_verifier(first), *values))
-        sources.append({"condition": every, "verifier": every, **cell_sources})
-    return Table(
-        name="critic_rounds",
-        title="LLM critic on every round's plan",
-        description=(
-            "The same confusion matrix over every verdict the critic gave, not only the last one: each "
-            "round of each episode is one judged plan (plans that could not be parsed are invalid by "
-            "ground truth). Differences from the final-plan table show how the loop's stopping rule "
-            "selects which verdicts matter."
-        ),
-        columns=(Column("condition", "text"), Column("verifier", "text"), *CONFUSION_COLUMNS),
-        rows=tuple(rows),
-        sources=tuple(sources),
-    )
-
-
-def critic_by_round_table(records: RunRecords) -> Table:
-    """False- and true-positive rate of the LLM critic at each round number."""
-    critics = records.rounds[records.rounds["verifier_kind"] == LLM_CRITIC]
-    rows: list[tuple[Any, ...]] = []
-    sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, critics):
-        for number in sorted(set(group["round"])):
-            at = group[group["round"] == number]
-            invalid = at[~at["gt_valid"].astype(bool)]
-            valid = at[at["gt_valid"].astype(bool)]
-            false_pos = invalid[_said_valid(invalid)]
-            true_pos = valid[_said_valid(valid)]
-            low, high = wilson_interval(len(false_pos), len(invalid))
-            every = _refs(at)
-            rows.append((condition, int(number), len(at), len(invalid), len(false_pos),
-                         percent(len(false_pos), len(invalid)), low, high, len(valid), len(true_pos),
-                         percent(len(true_pos), len(valid))))
-            sources.append({
-                "condition": every, "round": every, "judged": every, "invalid plans": _refs(invalid),
-                "FP": _refs(false_pos), "FP rate %": _refs(invalid), "FP rate CI low %": _refs(invalid),
-                "FP rate CI high %": _refs(invalid), "valid plans": _refs(valid), "TP": _refs(true_pos),
-                "TP rate %": _refs(valid),
-            })
-    return Table(
-        name="critic_by_round",
-        title="LLM critic false-positive rate by round",
-        description=(
-            "For each LLM-critic condition and round number: how many invalid plans the critic saw in that "
-            "round and how many of them it called valid (FP rate, Wilson 95% interval). Later rounds only "
-            "contain episodes the critic had not yet accepted, so their denominators shrink."
-        ),
-        columns=(Column("condition", "text"), Column("round", "int"), Column("judged", "int"),
-                 Column("invalid plans", "int"), Column("FP", "int"), Column("FP rate %", "pct"),
-                 Column("FP rate CI low %", "pct"), Column("FP rate CI high %", "pct"),
-                 Column("valid plans", "int"), Column("TP", "int"), Column("TP rate %", "pct")),
-        rows=tuple(rows),
-        sources=tuple(sources),
-    )
-
-
 def feedback_table(records: RunRecords) -> Table:
     """Accuracy by feedback level of the sound verifier (cf. Valmeekam Table 3)."""
     episodes = records.episodes[records.episodes["verifier_kind"].isin(SOUND_KINDS)]
     ranked = sorted(
-        _conditions(records, episodes),
+        conditions(records, episodes),
         key=lambda item: (
             FEEDBACK_ORDER.index(item[1].iloc[0]["feedback"]) if item[1].iloc[0]["feedback"] in FEEDBACK_ORDER
             else len(FEEDBACK_ORDER),
@@ -334,8 +154,9 @@ def feedback_table(records: RunRecords) -> Table:
     for condition, group in ranked:
         first = group.iloc[0]
         values, cell_sources = _group_accuracy_cells(group)
-        paper_values, paper_sources = _paper_cells(feedback_reference(first["study"], first["system"], first["feedback"]))
-        every = _refs(group)
+        paper_values, paper_sources = _paper_cells(feedback_reference(first["study"], first["system"], first["feedback"],
+                                                                     instances=instance_count(group)))
+        every = refs(group)
         rows.append((first["feedback"], condition, first["verifier_kind"], *values, *paper_values))
         sources.append({"feedback": every, "condition": every, "verifier": every, **cell_sources, **paper_sources})
     return Table(
@@ -359,11 +180,11 @@ def _breakdown_table(records: RunRecords, column: str, header: str, name: str, t
     episodes = records.episodes[records.episodes[column].notna()]
     rows: list[tuple[Any, ...]] = []
     sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, episodes):
+    for condition, group in conditions(records, episodes):
         for value in sorted(set(int(v) for v in group[column])):
             part = group[group[column].astype(int) == value]
             values, cell_sources = _group_accuracy_cells(part)
-            every = _refs(part)
+            every = refs(part)
             rows.append((condition, value, *values))
             sources.append({"condition": every, header: every, **cell_sources})
     return Table(
@@ -398,7 +219,7 @@ def paired_table(records: RunRecords) -> Table:
         condition: {
             (row.instance_set, row.instance_id, row.seed): row for row in group.itertuples(index=False)
         }
-        for condition, group in _conditions(records, episodes)
+        for condition, group in conditions(records, episodes)
     }
     rows: list[tuple[Any, ...]] = []
     sources: list[dict[str, tuple[str, ...]]] = []
@@ -440,54 +261,6 @@ def paired_table(records: RunRecords) -> Table:
                  Column("only A", "int"), Column("only B", "int"), Column("neither", "int"),
                  Column("accuracy A %", "pct"), Column("accuracy B %", "pct"), Column("B - A (points)", "pct"),
                  Column("McNemar p", "pvalue")),
-        rows=tuple(rows),
-        sources=tuple(sources),
-    )
-
-
-def soundness_table(records: RunRecords) -> Table:
-    """Unsound acceptance vs giving up, per condition with a verifier."""
-    episodes = records.episodes
-    rounds = records.rounds
-    rows: list[tuple[Any, ...]] = []
-    sources: list[dict[str, tuple[str, ...]]] = []
-    for condition, group in _conditions(records, episodes):
-        first = group.iloc[0]
-        every = _refs(group)
-        has_verifier = first["verifier_kind"] != "none"
-        accepted = group[group["final_accepted"]]
-        unsound = accepted[~accepted["final_valid"]]
-        gave_up = group[(~group["final_accepted"]) & (group["termination"] == "max_rounds")
-                        & group["optimal_length"].notna()]
-        errors = group[group["termination"] == "error"]
-        valid_seen = set(rounds[(rounds["condition"] == condition) & rounds["gt_valid"].astype(bool)]["episode_ref"])
-        lost = group[group["ref"].isin(valid_seen) & ~group["final_valid"]]
-        if has_verifier:
-            values: list[Any] = [len(group), len(accepted), len(unsound), percent(len(unsound), len(accepted)),
-                                 len(gave_up), percent(len(gave_up), len(group)), len(lost), len(errors)]
-            cell_sources = {"accepted": _refs(accepted), "accepted invalid": _refs(unsound),
-                            "unsound % of accepted": _refs(accepted), "gave up (solvable)": _refs(gave_up),
-                            "gave up %": every, "valid plan lost": _refs(lost)}
-        else:
-            values = [len(group), None, None, None, None, None, len(lost), len(errors)]
-            cell_sources = {"valid plan lost": _refs(lost)}
-        rows.append((condition, _describe_verifier(first), *values))
-        sources.append({"condition": every, "verifier": every, "n": every, "errors": _refs(errors), **cell_sources})
-    return Table(
-        name="soundness",
-        title="Unsound acceptance vs giving up",
-        description=(
-            "*accepted invalid*: the verifier driving the loop accepted a plan the sound validator rejects "
-            "(an unsound acceptance: the system reports success and is wrong). *gave up (solvable)*: the loop "
-            "hit its round limit without acceptance on an instance that has a plan. *valid plan lost*: some "
-            "round proposed a valid plan but the episode ended on an invalid one (the verifier rejected a "
-            "correct plan). *errors*: episodes that ended in an error. A sound verifier can only give up, "
-            "never accept wrongly; a critic can do both."
-        ),
-        columns=(Column("condition", "text"), Column("verifier", "text"), Column("n", "int"),
-                 Column("accepted", "int"), Column("accepted invalid", "int"),
-                 Column("unsound % of accepted", "pct"), Column("gave up (solvable)", "int"),
-                 Column("gave up %", "pct"), Column("valid plan lost", "int"), Column("errors", "int")),
         rows=tuple(rows),
         sources=tuple(sources),
     )

@@ -14,25 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import string
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import yaml
 
-from planner_loop.domains.renaming import RenamedFrom, Renaming
+from planner_loop.domains.renaming import RenamedFrom, Renaming, rename_pddl, rename_problem
+from planner_loop.domains.renaming import RenamedGenerator as RenamedGenerator  # importable from here too
 from planner_loop.domains.templates import DATA_FILE, DomainSpec, TemplateDomain, read_domain_schema
 from planner_loop.errors import ConfigError
-
-if TYPE_CHECKING:
-    from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, ProblemGenerator
-
-_COMMENT = re.compile(r";[^\n]*")
-
 
 # PlanBench's Mystery Blocksworld (configs/mystery_blocksworld.yaml and its generated_domain.pddl).
 MYSTERY_BLOCKSWORLD = Renaming(
@@ -59,32 +51,6 @@ def random_renaming(predicates: list[str], actions: list[str], *, seed: int, len
     return Renaming(
         {p: fresh() for p in sorted(predicates)}, {a: fresh() for a in sorted(actions)}, domain_name=domain_name
     )
-
-
-def _sub_names(text: str, mapping: Mapping[str, str], prefix: str) -> str:
-    if not mapping:
-        return text
-    names = sorted(mapping, key=len, reverse=True)
-    pattern = re.compile(prefix + r"(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])", re.IGNORECASE)
-    return pattern.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + mapping[m.group(1).lower()], text)
-
-
-def rename_pddl(text: str, renaming: Renaming) -> str:
-    """Rename predicates and actions in a PDDL domain or problem text (comments are dropped)."""
-    text = _COMMENT.sub("", text)
-    text = _sub_names(text, renaming.predicates, r"\(\s*")
-    text = _sub_names(text, renaming.actions, r"\(:action\s+")
-    if renaming.domain_name:
-        text = re.sub(r"(\(\s*(?::)?domain\s+)[^\s()]+", lambda m: m.group(1) + str(renaming.domain_name), text, flags=re.IGNORECASE)
-    return re.sub(r"\n\s*\n+", "\n", text).strip() + "\n"
-
-
-def rename_problem(text: str, renaming: Renaming, *, problem_name: str | None = None) -> str:
-    """Carry a problem file of the source domain over to the renamed domain (optionally renamed too)."""
-    text = rename_pddl(text, renaming)
-    if problem_name:
-        text = re.sub(r"(\(\s*problem\s+)[^\s()]+", lambda m: m.group(1) + problem_name, text, count=1, flags=re.IGNORECASE)
-    return text
 
 
 def _default_template(name: str, arity: int) -> str:
@@ -147,38 +113,6 @@ def write_renamed_domain(source: TemplateDomain, spec: DomainSpec, folder: Path)
     domain = TemplateDomain.from_path(folder)
     domain.check()
     return domain
-
-
-@dataclass(frozen=True)
-class RenamedGenerator:
-    """A source domain's problem generator whose problems come out renamed."""
-
-    base: ProblemGenerator
-    renaming: Renaming
-    name: str
-    domain_file: Path
-
-    @property
-    def version(self) -> int:
-        """The base generator's version (the renaming is fixed data)."""
-        return self.base.version
-
-    @property
-    def size_names(self) -> tuple[str, ...]:
-        """The base generator's size parameters."""
-        return self.base.size_names
-
-    @property
-    def goal_styles(self) -> tuple[str, ...]:
-        """The base generator's goal styles."""
-        return self.base.goal_styles
-
-    def generate(self, request: GenerationRequest) -> Iterator[GeneratedInstance]:
-        """The base generator's instances, renamed."""
-        for instance in self.base.generate(request):
-            # the source problem name ("bw-rand-...") would give the game away
-            renamed = rename_problem(instance.pddl, self.renaming, problem_name=f"{self.name}-{instance.id}")
-            yield replace(instance, pddl=renamed)
 
 
 def check_same_schemas(renamed: Path, reference: Path) -> list[str]:
