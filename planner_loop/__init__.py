@@ -51,7 +51,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "planner_loop.verifiers.val": ("ValVerifier",),
     "planner_loop.verifiers.llm_critic": ("LLMCritic",),
     "planner_loop.prompts": ("PromptBuilder", "ExampleBank"),
-    "planner_loop.loop": ("Episode", "EpisodeSetup", "run_episode"),
+    "planner_loop.loop": ("Episode", "EpisodeSetup", "run_episode", "make_round"),
+    "planner_loop.strategies.protocol": ("Strategy", "EpisodeInputs"),
+    "planner_loop.strategies.registry": ("build_strategy", "default_strategies"),
+    "planner_loop.strategies.steps": ("propose", "judge"),
+    "planner_loop.records": ("Budget", "StrategyRecord", "Usage"),
     "planner_loop.experiment": ("ExperimentConfig", "load_experiment"),
     "planner_loop.runs": ("RunStore", "run_experiment"),
     # analysis and reports
@@ -103,7 +107,11 @@ if TYPE_CHECKING:  # static analysers see the names without importing at run tim
     from planner_loop.llm.pricing import Price
     from planner_loop.llm.protocol import ChatMessage, ChatModel, Completion, SamplingParams
     from planner_loop.llm.retry import RetryPolicy
-    from planner_loop.loop import Episode, EpisodeSetup, run_episode
+    from planner_loop.loop import Episode, EpisodeSetup, make_round, run_episode
+    from planner_loop.records import Budget, StrategyRecord, Usage
+    from planner_loop.strategies.protocol import EpisodeInputs, Strategy
+    from planner_loop.strategies.registry import build_strategy, default_strategies
+    from planner_loop.strategies.steps import judge, propose
     from planner_loop.planning.plan import Plan, PlanStep, load_plan, parse_plan
     from planner_loop.planning.search import optimal_plan_length, solve
     from planner_loop.planning.task import Task, load_task, parse_task

@@ -52,6 +52,7 @@ __all__ = [
     "all_tables",
     "by_blocks_table",
     "by_length_table",
+    "by_solvable_table",
     "confusion_cells",
     "critic_by_round_table",
     "critic_final_table",
@@ -212,6 +213,36 @@ def by_length_table(records: RunRecords) -> Table:
     )
 
 
+SOLVABILITY = ((True, "solvable"), (False, "unsolvable"), (None, "not recorded"))
+
+
+def by_solvable_table(records: RunRecords) -> Table:
+    """Accuracy per condition on solvable and unsolvable instances apart."""
+    episodes = records.episodes
+    rows: list[tuple[Any, ...]] = []
+    sources: list[dict[str, tuple[str, ...]]] = []
+    for condition, group in conditions(records, episodes):
+        for value, label in SOLVABILITY:
+            part = group[group["solvable"].isna()] if value is None else group[group["solvable"] == value]
+            if part.empty:
+                continue
+            values, cell_sources = _group_accuracy_cells(part)
+            every = refs(part)
+            rows.append((condition, label, *values))
+            sources.append({"condition": every, "instances": every, **cell_sources})
+    return Table(
+        name="by_solvable", title="Accuracy on solvable and unsolvable instances",
+        description=(
+            "Accuracy per condition, with the instances recorded as unsolvable (their manifest says "
+            "`solvable: false`) apart from the others. On an unsolvable instance the answer is correct exactly "
+            "when the final reply says that no plan exists; on a solvable one, that answer is wrong. A "
+            "generator that always answers \"no plan\" scores 100% on the unsolvable rows and 0% on the others."
+        ),
+        columns=(Column("condition", "text"), Column("instances", "text"), *ACCURACY_COLUMNS),
+        rows=tuple(rows), sources=tuple(sources),
+    )
+
+
 def paired_table(records: RunRecords) -> Table:
     """Exact McNemar test for each pair of conditions run on the same instances."""
     episodes = records.episodes
@@ -280,5 +311,8 @@ TABLE_BUILDERS: tuple[Callable[[RunRecords], Table], ...] = (
 
 
 def all_tables(records: RunRecords) -> list[Table]:
-    """Every table of the report, in report order."""
-    return [build(records) for build in TABLE_BUILDERS]
+    """Every table of the report, in report order; ``by_solvable`` only when an instance is unsolvable."""
+    builders = list(TABLE_BUILDERS)
+    if bool(records.episodes["solvable"].eq(False).any()):
+        builders.insert(builders.index(by_length_table) + 1, by_solvable_table)
+    return [build(records) for build in builders]

@@ -26,17 +26,21 @@ from planner_loop.analysis.html_tables import to_html_footnoted
 from planner_loop.analysis.plots import companions, plot_accuracy, plot_accuracy_by_length, plot_critic_fp_by_round
 from planner_loop.analysis.records import RunRecords, load_runs
 from planner_loop.analysis.reference import BOHNET_CITATION, VALMEEKAM_CITATION
+from planner_loop.analysis.strategies import plot_frontier, strategy_tables
 from planner_loop.analysis.tables import Table, to_markdown, write_table
 
 PLOT_FILES: dict[str, str] = {
     "accuracy": "accuracy.png",
     "critic_by_round": "critic_fp_by_round.png",
     "by_length": "accuracy_by_length.png",
+    "strategy_frontier": "strategy_frontier.png",
 }
 PLOT_CAPTIONS: dict[str, str] = {
     "accuracy": "Accuracy by condition (bars: this run with 95% Wilson intervals; diamonds: published).",
     "critic_by_round": "LLM critic false-positive rate by round (95% Wilson intervals).",
     "by_length": "Accuracy against optimal plan length (95% Wilson intervals).",
+    "strategy_frontier": "Accuracy against mean tokens per episode, per condition (95% intervals); the line is "
+                         "the Pareto frontier.",
 }
 
 
@@ -57,7 +61,7 @@ def write_report(run_dirs: Sequence[Path | str], out_dir: Path | str) -> Report:
     records = load_runs(run_dirs)
     out = Path(out_dir)
     tables_dir, plots_dir = out / "tables", out / "plots"
-    tables = tuple(all_tables(records))
+    tables = (*all_tables(records), *strategy_tables(records))
     files: list[Path] = []
     for table in tables:
         files.extend(write_table(table, tables_dir))
@@ -70,6 +74,8 @@ def write_report(run_dirs: Sequence[Path | str], out_dir: Path | str) -> Report:
         "accuracy": lambda path: plot_accuracy(by_name["accuracy"], path),
         "critic_by_round": lambda path: plot_critic_fp_by_round(by_name["critic_by_round"], path, by_name.get("critic_final")),
         "by_length": lambda path: plot_accuracy_by_length(by_name["by_length"], path),
+        "strategy_frontier": lambda path: plot_frontier(by_name["strategy_cost"], by_name["strategy_frontier"], path)
+        if "strategy_cost" in by_name else None,
     }
     plots: dict[str, Path] = {}
     for name, filename in PLOT_FILES.items():

@@ -141,6 +141,7 @@ NARROW_COLUMNS: dict[str, tuple[str, ...]] = {
     "feedback": ("feedback", "condition", "n", "accuracy %", "paper accuracy %", "mean rounds"),
     "by_blocks": ("condition", "blocks", "n", "accuracy %", "CI low %", "CI high %"),
     "by_length": ("condition", "optimal length", "n", "accuracy %", "CI low %", "CI high %"),
+    "by_solvable": ("condition", "instances", "n", "accuracy %", "CI low %", "CI high %"),
     "paired": ("A", "B", "paired", "only A", "only B", "B - A (points)", "McNemar p"),
     "soundness": ("condition", "n", "accepted", "accepted invalid", "gave up (solvable)", "valid plan lost"),
 }

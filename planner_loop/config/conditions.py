@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 from planner_loop.errors import ConfigError
+from planner_loop.records import Budget
 from planner_loop.verifiers.registry import BUILTIN_VERIFIERS, system_verifiers
 
 System = Literal["llm-only", "llm+llm", "llm+sound", "llm+val"]
@@ -61,8 +62,29 @@ class Strict(BaseModel):
             object.__setattr__(self, key, value)
 
 
+class StrategyConfig(Strict):
+    """Which strategy runs the condition's episodes (``planner_loop.strategies``) and its parameters."""
+
+    name: str = Field(default="refine", min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+DEFAULT_STRATEGY = StrategyConfig()
+DEFAULT_BUDGET = Budget()
+
+
+def _without_default_spending(dump: dict[str, Any]) -> dict[str, Any]:
+    """A condition dump without a default strategy and budget: the config hash of runs recorded
+    before strategies existed stays the same."""
+    if dump.get("strategy") == DEFAULT_STRATEGY.model_dump(mode="json"):
+        dump.pop("strategy")
+    if dump.get("budget") == DEFAULT_BUDGET.model_dump(mode="json"):
+        dump.pop("budget")
+    return dump
+
+
 class _ConditionBase(Strict):
-    """Fields every condition has. Strategy fields (helper "schema"/strategies) belong here."""
+    """Fields every condition has, the strategy and the per-episode budget included."""
 
     name: str = Field(min_length=1)
     system: System
@@ -70,6 +92,8 @@ class _ConditionBase(Strict):
     feedback: FeedbackLevel | None = None
     max_rounds: int | None = Field(default=None, ge=1, le=1000)
     context: ContextPolicy = "last"
+    strategy: StrategyConfig = DEFAULT_STRATEGY
+    budget: Budget = DEFAULT_BUDGET
 
     @model_validator(mode="before")
     @classmethod
@@ -106,7 +130,20 @@ class _ConditionBase(Strict):
         feedback = self.feedback or self._default_feedback() or support.default_feedback
         rounds = 1 if _single_round(self.verifier) else self.max_rounds or DEFAULT_MAX_ROUNDS
         self._fill(feedback=feedback, max_rounds=rounds, **self._resolve_more(feedback))
+        self._check_strategy()
         return self
+
+    def _check_strategy(self) -> None:
+        """Build the strategy once, so a bad name or parameter is refused with the config's line."""
+        from planner_loop.strategies.registry import build_strategy
+
+        try:
+            strategy = build_strategy(self.strategy.name, self.strategy.params)
+            check = getattr(strategy, "check_verifier", None)
+            if check is not None:
+                check(self.verifier)
+        except ConfigError as error:
+            raise ValueError(error.message) from None
 
     def _default_feedback(self) -> str | None:
         return None
@@ -120,7 +157,7 @@ class _ConditionBase(Strict):
 
     def legacy_dump(self) -> dict[str, Any]:
         """The condition as configs dumped it before the tagged union (for the config hash)."""
-        return {**LEGACY_CRITIC_DEFAULTS, **self.model_dump(mode="json")}
+        return _without_default_spending({**LEGACY_CRITIC_DEFAULTS, **self.model_dump(mode="json")})
 
 
 class NoVerifierCondition(_ConditionBase):
@@ -184,7 +221,7 @@ class CriticCondition(_ConditionBase):
                 "reference_guided": self.reference_guided, "constrained": constrained}
 
     def legacy_dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return _without_default_spending(self.model_dump(mode="json"))
 
 
 CONDITION_VARIANTS: Mapping[str, type[_ConditionBase]] = {

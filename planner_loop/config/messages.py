@@ -33,7 +33,9 @@ def config_error(error: ValidationError, data: Mapping[str, Any], root: type[Bas
     # a failed item also empties its list, which pydantic reports again on the list: skip echoes
     more = sum(1 for other in problems[1:] if tuple(other["loc"]) != raw_loc[: len(other["loc"])])
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return ConfigError(f"{_loc_text(loc, data)}: {message}{suffix}", source=source, line=line_of(node, loc))
+    from planner_loop.llm.textsafety import redact  # a value echoed from the file may hold a URL credential
+
+    return ConfigError(redact(f"{_loc_text(loc, data)}: {message}{suffix}"), source=source, line=line_of(node, loc))
 
 
 def _strip_tags(loc: Sequence[Any]) -> tuple[tuple[Any, ...], str | None]:

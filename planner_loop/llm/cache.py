@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from planner_loop.errors import ConfigError
-from planner_loop.llm.protocol import ChatMessage, SamplingParams
+from planner_loop.llm.protocol import ChatMessage, SamplingParams, ToolCall
 from planner_loop.llm.textsafety import clean_text
 
 CacheMode = Literal["read-write", "off", "replay"]
@@ -91,6 +91,7 @@ class CachedReply:
     reasoning_tokens: int = 0
     cached_prompt_tokens: int = 0
     reasoning_content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
     def to_json(self) -> str:
         """The stored JSON (optional fields only when set, so older entries and newer ones look alike)."""
@@ -102,6 +103,8 @@ class CachedReply:
             data["cached_prompt_tokens"] = self.cached_prompt_tokens
         if self.reasoning_content is not None:
             data["reasoning_content"] = clean_text(self.reasoning_content)
+        if self.tool_calls:
+            data["tool_calls"] = [[call.id, call.name, call.arguments] for call in self.tool_calls]
         return json.dumps(data)
 
     @classmethod
@@ -113,7 +116,8 @@ class CachedReply:
                    prompt_tokens=int(data["prompt_tokens"]), completion_tokens=int(data["completion_tokens"]),
                    reasoning_tokens=int(data.get("reasoning_tokens", 0)),
                    cached_prompt_tokens=int(data.get("cached_prompt_tokens", 0)),
-                   reasoning_content=clean_text(thought) if isinstance(thought, str) else None)
+                   reasoning_content=clean_text(thought) if isinstance(thought, str) else None,
+                   tool_calls=tuple(ToolCall(str(i), str(n), str(a)) for i, n, a in data.get("tool_calls", ())))
 
 
 @dataclass(frozen=True)

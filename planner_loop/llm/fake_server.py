@@ -21,7 +21,8 @@ Example::
 ``capacity=K`` makes it rate-limit like a provider: a chat request arriving while K are being
 handled gets 429 with ``Retry-After`` at once. ``refuse_params=("temperature",)`` answers requests
 holding those parameters with the 400 OpenAI gives reasoning models. A responder may return a
-mapping ``{"content", "reasoning_content", "reasoning_tokens"}`` per sample; ``prefix_cache=True``
+mapping ``{"content", "reasoning_content", "reasoning_tokens", "tool_calls"}`` per sample
+(``tool_calls``: ``[{"id", "name", "arguments"}]``, sent as OpenAI function calls); ``prefix_cache=True``
 reports a repeated first message as ``prompt_tokens_details.cached_tokens``. The Batch API
 (``/v1/files``, ``/v1/batches``) is served by :class:`~planner_loop.llm.fake_batch.FakeBatchAPI`
 (``batch_delay_s``, ``batch_failed_items``; the object is ``server.batch``).
@@ -360,10 +361,16 @@ class FakeOpenAIServer:
             message: dict[str, Any] = {"role": "assistant", "content": spec.get("content")}
             if spec.get("reasoning_content") is not None:
                 message["reasoning_content"] = spec["reasoning_content"]
+            calls = [{"id": call.get("id", f"call_{i}_{j}"), "type": "function",
+                      "function": {"name": call["name"], "arguments": call.get("arguments", "{}")}}
+                     for j, call in enumerate(spec.get("tool_calls") or ())]
+            if calls:
+                message["tool_calls"] = calls
             thought = int(spec.get("reasoning_tokens", 0))
             reasoning += thought
             completion_words += max(1, len(str(spec.get("content") or "").split())) + thought
-            choices.append({"index": i, "finish_reason": "stop", "logprobs": None, "message": message})
+            choices.append({"index": i, "finish_reason": "tool_calls" if calls else "stop", "logprobs": None,
+                            "message": message})
         messages = list(request.get("messages", []))
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
         usage: dict[str, Any] = {"prompt_tokens": prompt_words, "completion_tokens": completion_words,

@@ -242,7 +242,8 @@ class OpenAIChatModel:
         return Completion(text=hit.text, finish_reason=hit.finish_reason, prompt_tokens=hit.prompt_tokens,
                           completion_tokens=hit.completion_tokens, latency_s=latency, cached=True,
                           call_id=call_id, retries=0, cost_usd=reply_cost, reasoning_tokens=hit.reasoning_tokens,
-                          cached_prompt_tokens=hit.cached_prompt_tokens, reasoning_content=hit.reasoning_content)
+                          cached_prompt_tokens=hit.cached_prompt_tokens, reasoning_content=hit.reasoning_content,
+                          tool_calls=hit.tool_calls)
 
     # ------------------------------------------------------------------ HTTP
     def _body(self, messages: tuple[ChatMessage, ...], params: SamplingParams, n: int,
@@ -329,12 +330,12 @@ class OpenAIChatModel:
                 latency_s=latency, cached=False, call_id=call_id, retries=retries,
                 cost_usd=cost_usd(self._prices, self._request_model, p_tok, c_tok, k_tok, batch=batch),
                 reasoning_tokens=r_tok, cached_prompt_tokens=k_tok, reasoning_content=sample.reasoning_content,
-                truncated=sample.truncated, batch_id=batch_id)
+                truncated=sample.truncated, batch_id=batch_id, tool_calls=sample.tool_calls)
             if self._cache is not None and mode == "read-write":
                 self._cache.put(keys[index], self.spec, CachedReply(
                     text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok,
                     completion_tokens=c_tok, reasoning_tokens=r_tok, cached_prompt_tokens=k_tok,
-                    reasoning_content=sample.reasoning_content))
+                    reasoning_content=sample.reasoning_content, tool_calls=sample.tool_calls))
         done = reply.samples[: len(out)]
         self._log(call_id, role, key, messages, params, list(out), texts=[s.text for s in done],
                   reasons=[s.finish_reason for s in done], prompt_tokens=reply.prompt_tokens,

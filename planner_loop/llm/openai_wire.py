@@ -54,6 +54,8 @@ def request_body(model: str, messages: tuple[ChatMessage, ...], params: Sampling
                                    "json_schema": {"name": "reply", "schema": dict(params.json_schema)}}
     if params.grammar is not None:
         body["grammar"] = params.grammar  # llama.cpp-family servers; others reject or ignore it
+    if params.tools:
+        body["tools"] = [dict(tool) for tool in params.tools]
     return body
 
 

@@ -10,24 +10,48 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-ROLES = frozenset({"system", "user", "assistant"})
+ROLES = frozenset({"system", "user", "assistant", "tool"})
 REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function call a reply asks for (OpenAI function calling): its id, function name and JSON arguments."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The OpenAI wire form of one entry of an assistant message's ``tool_calls``."""
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass(frozen=True)
 class ChatMessage:
-    """One chat turn: ``role`` is system, user or assistant."""
+    """One chat turn: ``role`` is system, user, assistant or tool.
+
+    An assistant turn may carry the ``tool_calls`` it made; a ``tool`` turn answers the call
+    ``tool_call_id``.
+    """
 
     role: str
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"chat role must be one of {sorted(ROLES)}, not {self.role!r}")
 
-    def to_json(self) -> dict[str, str]:
-        """The OpenAI wire form ``{"role": ..., "content": ...}``."""
-        return {"role": self.role, "content": self.content}
+    def to_json(self) -> dict[str, Any]:
+        """The OpenAI wire form ``{"role": ..., "content": ...}`` (tool keys only when set)."""
+        wire: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            wire["tool_calls"] = [call.to_json() for call in self.tool_calls]
+        if self.tool_call_id is not None:
+            wire["tool_call_id"] = self.tool_call_id
+        return wire
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,7 @@ class SamplingParams:
     ``reasoning_effort`` (``minimal``, ``low``, ``medium``, ``high``) is sent to reasoning models;
     ``max_completion_tokens`` (when set) is sent instead of ``max_tokens`` and bounds visible plus
     reasoning tokens. Both enter the cache key only when set, so existing caches keep their keys.
+    ``tools`` (OpenAI function-calling specs) are sent as ``tools``; also in the key only when set.
     """
 
     temperature: float = 0.0
@@ -51,6 +76,7 @@ class SamplingParams:
     grammar: str | None = None
     reasoning_effort: str | None = None
     max_completion_tokens: int | None = None
+    tools: tuple[Mapping[str, Any], ...] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -82,6 +108,8 @@ class SamplingParams:
             view["reasoning_effort"] = self.reasoning_effort
         if self.max_completion_tokens is not None:
             view["max_completion_tokens"] = self.max_completion_tokens
+        if self.tools:
+            view["tools"] = [dict(tool) for tool in self.tools]
         return view
 
 
@@ -95,7 +123,8 @@ class Completion:
     ``prompt_tokens``) are what the endpoint reported; ``reasoning_content`` is a server's separate
     reasoning text (vLLM, DeepSeek), kept for the record and never part of ``text``. ``truncated``
     is true when the reply was cut at :data:`~planner_loop.llm.textsafety.MAX_REPLY_CHARS`;
-    ``batch_id`` names the Batch API job that produced it.
+    ``batch_id`` names the Batch API job that produced it; ``tool_calls`` the function calls the
+    reply asks for (when ``SamplingParams.tools`` offered some).
     """
 
     text: str
@@ -112,6 +141,7 @@ class Completion:
     reasoning_content: str | None = None
     truncated: bool = False
     batch_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @runtime_checkable

@@ -14,6 +14,7 @@ from typing import Any
 
 import openai
 
+from planner_loop.llm.protocol import ToolCall
 from planner_loop.llm.retry import GarbledReplyError
 from planner_loop.llm.textsafety import safe_reply
 
@@ -55,6 +56,7 @@ class Sample:
     finish_reason: str
     reasoning_content: str | None
     truncated: bool
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def read_completion(data: Mapping[str, Any], wanted: int) -> ParsedReply:
         if not isinstance(thought, str):
             thought = message.get("reasoning") if isinstance(message.get("reasoning"), str) else None
         samples.append(Sample(text, str(choice.get("finish_reason") or "stop"),
-                              safe_reply(thought)[0] if thought else None, truncated))
+                              safe_reply(thought)[0] if thought else None, truncated, _tool_calls(message)))
     usage = data.get("usage")
     return ParsedReply(
         samples=tuple(samples), prompt_tokens=_count(usage, "prompt_tokens"),
@@ -106,3 +108,13 @@ def read_completion(data: Mapping[str, Any], wanted: int) -> ParsedReply:
                                 "reasoning_tokens"),
         cached_prompt_tokens=_count(usage.get("prompt_tokens_details") if isinstance(usage, Mapping) else None,
                                     "cached_tokens"))
+
+
+def _tool_calls(message: Mapping[str, Any]) -> tuple[ToolCall, ...]:
+    """The function calls of a reply message (entries that are not well-formed are skipped)."""
+    calls = []
+    for entry in message.get("tool_calls") or ():
+        function = entry.get("function") if isinstance(entry, Mapping) else None
+        if isinstance(function, Mapping) and isinstance(function.get("name"), str):
+            calls.append(ToolCall(str(entry.get("id") or ""), function["name"], str(function.get("arguments") or "")))
+    return tuple(calls)

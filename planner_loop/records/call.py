@@ -24,7 +24,8 @@ class CallRecord(BaseModel):
     model: str = Field(description="The model spec as the user gave it.")
     request_hash: str = Field(description="The response-cache key of the first sample of the call.")
     params: dict[str, Any] = Field(description="Sampling parameters, plus sent_n and sent_seed actually sent.")
-    messages: list[dict[str, str]] = Field(description="The chat messages sent ({role, content}).")
+    messages: list[dict[str, Any]] = Field(description="The chat messages sent ({role, content}, plus tool_calls "
+                                                       "or tool_call_id in function-calling turns).")
     replies: list[str] = Field(description="Reply texts (normalised, bounded), one per sample in sample_indices.")
     finish_reasons: list[str] = Field(description="The endpoint's finish_reason per reply.")
     usage: dict[str, int] = Field(description="prompt_tokens and completion_tokens as billed for this request.")

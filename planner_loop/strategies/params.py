@@ -38,3 +38,11 @@ def refuse_verifier(strategy: str, kind: str, allowed: tuple[str, ...], why: str
         systems = {"none": "llm-only", "symbolic": "llm+sound", "val": "llm+val", "llm": "llm+llm"}
         names = " or ".join(systems.get(k, k) for k in allowed)
         raise ConfigError(f"strategy {strategy} {why}: use it on an {names} condition")
+
+
+def refuse_schema(strategy: str, json_schema: object) -> None:
+    """``ConfigError`` when the generator is constrained to a JSON schema: the strategy needs free text."""
+    if json_schema is not None:
+        raise ConfigError(f"strategy {strategy} needs free-text replies, but the generator is constrained to a "
+                          "JSON schema: set generator.constrained: false (use strategy constrained to constrain "
+                          "the plan)")

@@ -12,6 +12,12 @@ from planner_loop.strategies.protocol import Strategy, StrategyFactory
 GROUP = f"{ENTRY_POINT_PREFIX}strategies"
 BUILTIN_STRATEGIES: Mapping[str, str] = {
     "refine": "planner_loop.strategies.refine:Refine",
+    "cot": "planner_loop.strategies.cot:ChainOfThought",
+    "self-consistency": "planner_loop.strategies.self_consistency:SelfConsistency",
+    "reflection": "planner_loop.strategies.reflection:Reflection",
+    "tree-search": "planner_loop.strategies.tree_search:TreeSearch",
+    "tool-use": "planner_loop.strategies.tool_use:ToolUse",
+    "constrained": "planner_loop.strategies.constrained:Constrained",
 }
 
 

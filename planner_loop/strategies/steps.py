@@ -53,7 +53,8 @@ async def judge(inputs: EpisodeInputs, proposal: Proposal, number: int) -> tuple
     setup = inputs.setup
     context = VerifyContext(round=number, seed=setup.seed, parse_error=proposal.parse_error,
                             reply=proposal.completion.text, reference_plan=setup.reference_plan,
-                            examples=setup.examples)
+                            examples=setup.examples, no_plan_claim=proposal.extraction.no_plan_claim,
+                            solvable=setup.instance_solvable())
     try:
         return await inputs.verifier.verify(setup.task, proposal.plan, context), None
     except VerifierError as error:

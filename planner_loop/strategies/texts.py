@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from string import Template
 from typing import Any
 
@@ -13,7 +12,6 @@ from planner_loop.prompts import TEMPLATE_DIR
 STRATEGY_TEMPLATES = TEMPLATE_DIR / "strategies.yaml"
 
 
-@cache
 def _load() -> dict[str, Any]:
     data = yaml.safe_load(STRATEGY_TEMPLATES.read_text(encoding="utf-8"))
     assert isinstance(data, dict), f"{STRATEGY_TEMPLATES} must hold a mapping"
