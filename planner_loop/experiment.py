@@ -44,7 +44,7 @@ from planner_loop.generation.problem_set import read_manifest
 from planner_loop.resources import builtin_dir
 
 __all__ = [
-    "DEFAULT_MAX_ROUNDS", "SYSTEM_VERIFIER", "CacheConfig", "ConditionConfig", "ContextPolicy", "CriticCondition",
+    "DEFAULT_MAX_ROUNDS", "SYSTEM_VERIFIER", "BatchConfig", "CacheConfig", "ConditionConfig", "ContextPolicy", "CriticCondition",
     "CriticMode", "Encoding", "ExperimentConfig", "FeedbackLevel", "GeneratorConfig", "Instance", "InstancesConfig",
     "NoVerifierCondition", "PromptConfig", "SoundCondition", "System", "ValCondition", "VerifierKind",
     "load_experiment", "load_instance_pool", "load_instances", "natural_key", "parse_experiment",
@@ -111,8 +111,15 @@ class CacheConfig(Strict):
     path: str | None = Field(default=None, min_length=1, description="default: <run dir>/cache")
 
 
+class BatchConfig(Strict):
+    """Batch mode (``run --batch``): model calls go through the OpenAI Batch API, round by round."""
+
+    enabled: bool = False
+    poll_s: float = Field(default=30.0, gt=0, le=3600, description="seconds between polls of a running batch")
+
+
 # Keys that do not decide what the episodes hold: changing them leaves the config hash alone.
-_UNHASHED = ("concurrency", "cache", "prices")
+_UNHASHED = ("concurrency", "cache", "prices", "batch")
 
 
 class ExperimentConfig(Strict):
@@ -128,6 +135,7 @@ class ExperimentConfig(Strict):
     seeds: tuple[int, ...] = Field(default=(0,), min_length=1)
     concurrency: int = Field(default=2, ge=1, le=256)
     cache: CacheConfig = CacheConfig()
+    batch: BatchConfig = BatchConfig()
     prices: str | None = Field(default=None, min_length=1,
                                description="price file; a relative path is read beside the config")
 
@@ -275,7 +283,8 @@ def load_instance_pool(config: InstancesConfig, *, base: Path | None = None) -> 
     """Every instance of the set in id order (the pool few-shot examples are drawn from).
 
     A folder with ``manifest.jsonl`` is a planner-loop problem set; otherwise every
-    ``*.pddl`` file except a domain file is an instance (PlanBench's layout).
+    ``*.pddl`` file except a domain file is an instance (PlanBench's layout, whose unsolvable labels
+    and optimal lengths are read beside it: ``domains.planbench.planbench_rows``).
     """
     folder, set_name = resolve_instance_dir(config.set, base=base)
     problems_root = builtin_dir("problems").resolve()
@@ -284,9 +293,9 @@ def load_instance_pool(config: InstancesConfig, *, base: Path | None = None) -> 
     if manifest.is_file():
         rows.extend(read_manifest(manifest))
     else:
-        for file in folder.glob("*.pddl"):
-            if "domain" not in file.stem:
-                rows.append({"id": file.stem, "problem": file.name})
+        from planner_loop.domains.planbench import planbench_rows
+
+        rows.extend(planbench_rows(folder))
     instances: list[Instance] = []
     for row in rows:
         ident = str(row.get("id") or row.get("name") or Path(str(_problem_field(row))).stem)

@@ -77,7 +77,7 @@ class ExampleBank:
     """Few-shot examples and optimal plans of one instance set, each solved at most once per run.
 
     Rule ``next-by-id``: the examples for a query are the ``k`` instances following it in the
-    set's id order, wrapping around, never the query itself.
+    set's id order, wrapping around, never the query itself nor an instance recorded as unsolvable.
     """
 
     domain: Domain
@@ -91,7 +91,7 @@ class ExampleBank:
         """The ids of the ``k`` examples for ``instance_id`` under the rule."""
         if self.rule != "next-by-id":
             raise ConfigError(f"unknown example rule {self.rule!r}")
-        ids = [inst.id for inst in self.pool]
+        ids = [inst.id for inst in self.pool if getattr(inst, "solvable", None) is not False or inst.id == instance_id]
         if k == 0:
             return []
         if instance_id not in ids:

@@ -25,7 +25,8 @@ MAX_LINES = 420  # a hard cap slightly above the ~400-line guideline
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
     ("analysis", "export", "viewer", "critic_bench"),
-    ("orchestration", "run_store", "runs", "run_estimate", "run_meter", "experiment", "config"),
+    ("orchestration", "run_store", "runs", "run_estimate", "run_meter", "run_mystery", "run_batch", "experiment",
+     "config"),
     ("strategies", "loop"),
     ("verifiers", "prompts"),
     ("llm",),

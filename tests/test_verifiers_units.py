@@ -172,7 +172,7 @@ def test_val_prechecks_what_val_would_wave_through(domain, task) -> None:  # typ
     unknown = asyncio.run(verifier.verify(task, parse_plan("(jump c)\n"), VerifyContext()))
     assert unknown.valid is False and unknown.detail["exit_code"] is None
     none = asyncio.run(verifier.verify(task, None, VerifyContext(parse_error="empty reply")))
-    assert none.valid is False and "empty reply" in none.feedback
+    assert none.valid is False and none.detail["parse_error"] == "empty reply" and none.detail["empty_plan"]
     with pytest.raises(ConfigError):
         ValVerifier(domain, executable="Validate", feedback="all-errors")
 

@@ -10,6 +10,7 @@ the verdict differs from PlanBench's recorded ``llm_correct``.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,47 @@ def planbench_instances(folder: Path | str) -> list[Path]:
         raise ConfigError("not a directory of PlanBench instances", source=folder)
     found = [p for p in folder.glob("instance-*.pddl") if re.fullmatch(r"instance-\d+", p.stem)]
     return sorted(found, key=lambda p: int(p.stem.split("-")[1]))
+
+
+def planbench_rows(folder: Path | str) -> list[dict[str, Any]]:
+    """Manifest-like rows (``id``, ``problem``) of a PlanBench instance folder, one per problem file.
+
+    What PlanBench records beside the folder (in it or its parent) is adopted: an ``*_all_labels.json``
+    (its unsolvable set, keyed by instance number) marks the instances it lists ``solvable: false``;
+    an ``info.json`` (its hard set, keyed by file name) gives each instance's ``optimal_length``.
+    """
+    folder = Path(folder)
+    unsolvable: set[str] = set()
+    lengths: dict[str, int] = {}
+    for place in (folder, folder.parent):
+        for labels in sorted(place.glob("*_all_labels.json")):
+            unsolvable |= {str(key) for key in _json_object(labels)}
+        info = place / "info.json"
+        if info.is_file():
+            lengths |= {str(name): entry["length"] for name, entry in _json_object(info).items()
+                        if isinstance(entry, dict) and isinstance(entry.get("length"), int)}
+    rows: list[dict[str, Any]] = []
+    for file in sorted(folder.glob("*.pddl")):
+        if "domain" in file.stem:
+            continue
+        row: dict[str, Any] = {"id": file.stem, "problem": file.name}
+        number = file.stem.removeprefix("instance-")
+        if number in unsolvable:
+            row["solvable"] = False
+        if file.name in lengths:
+            row["optimal_length"] = lengths[file.name]
+        rows.append(row)
+    return rows
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read PlanBench's labels: {error}", source=path) from None
+    if not isinstance(data, dict):
+        raise ConfigError("PlanBench's labels must be a JSON object", source=path)
+    return data
 
 
 def _numbered(template: str) -> str:
@@ -91,7 +133,7 @@ def load_planbench_config(path: Path | str, *, domain_file: Path | str | None = 
 
 __all__ = [
     "DOMAIN_FILE_NAME", "Disagreement", "RescoreReport", "find_domain_file", "load_planbench_config",
-    "load_result_file", "planbench_instances", "read_results", "rescore", "rescore_summary", "resolve_domain",
+    "load_result_file", "planbench_instances", "planbench_rows", "read_results", "rescore", "rescore_summary", "resolve_domain",
 ]
 
 

@@ -68,6 +68,18 @@ class FeedbackRenderer:
         """Feedback for a reply from which no plan could be read."""
         return fill(self._t["no_plan"], reason=(reason or "no actions found").strip().rstrip("."))
 
+    def no_plan_claim_wrong(self) -> str:
+        """Feedback for a "no plan exists" answer on an instance not recorded as unsolvable."""
+        return self._t["no_plan_claim_wrong"]
+
+    def unreachable(self, report: ValidationReport, level: str) -> str:
+        """Feedback for a plan on an instance recorded as unsolvable: invalid, and above ``binary`` the
+        statement that no plan can reach the goal."""
+        if level == "none":
+            return ""
+        head = self._t["invalid"] if report.valid else self.render(report, level)
+        return head if level == "binary" else f"{head}\n{self._t['unreachable']}"
+
     def render(self, report: ValidationReport, level: str) -> str:
         """Feedback for a report at ``level`` (``none`` gives the empty string)."""
         if level == "none":

@@ -1,7 +1,7 @@
 """An LLM critic as a verifier: binary or detailed, optionally step-wise, voted, few-shot, reference-guided.
 
-The verdict is read from a constrained JSON reply or from free text (a ``Verdict: valid|invalid``
-line, else plain phrases such as "the plan is not valid"); a reply that yields no verdict, or
+The verdict is read by :mod:`planner_loop.verifiers.verdict_reader` (a constrained JSON reply, a
+``Verdict: valid|invalid`` line, else plain phrases such as "the plan is not valid"); a reply that yields no verdict, or
 contradictory ones, is ``valid=None`` — recorded, never guessed. With ``votes=k`` the critic is
 sampled k times (seed ``episode_seed*1000 + i``, temperature > 0) and the majority of readable
 votes decides; a tie is ``None``.
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from planner_loop.llm.protocol import ChatMessage, SamplingParams
-from planner_loop.planning.validator import validate
+from planner_loop.planning.plan import PlanLineError
+from planner_loop.planning.validator import ValidationReport, numbered, validate
 from planner_loop.prompts import SolvedExample, fill, load_templates
+from planner_loop.records.usage import Usage
 from planner_loop.verifiers.feedback import FeedbackRenderer
 from planner_loop.verifiers.protocol import Verdict, VerifyContext
+from planner_loop.verifiers.verdict_reader import CriticReading, read_verdict
 
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
@@ -42,79 +43,6 @@ CRITIC_SCHEMA_STEPWISE: Mapping[str, Any] = {
 CRITIC_SCHEMA_BINARY: Mapping[str, Any] = {
     "type": "object", "properties": {"valid": {"type": "boolean"}}, "required": ["valid"],
 }
-
-_WORDS_TRUE = {"valid", "correct", "yes", "true", "pass", "accept", "accepted"}
-_WORDS_FALSE = {"invalid", "incorrect", "no", "false", "fail", "reject", "rejected", "not valid", "not correct"}
-_VERDICT_LINE = re.compile(
-    r"verdict\W{0,6}(?P<word>not\s+valid|not\s+correct|invalid|incorrect|valid|correct|yes|no)\b", re.IGNORECASE)
-_PLAN_PHRASE = re.compile(
-    r"\bplan\s+(?:is|was|looks|seems|appears)\s+(?:to\s+be\s+)?(?:(?P<neg>not\s+|in)(?:a\s+)?)?"
-    r"(?P<word>valid|correct)\b", re.IGNORECASE)
-_BARE = re.compile(r"^\W*(?P<word>valid|invalid|yes|no|correct|incorrect)\W*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class CriticReading:
-    """What was read from one critic reply: verdict (or None), feedback text, and how it was read."""
-
-    valid: bool | None
-    feedback: str
-    reading: str      # json | verdict-line | phrase | bare | unreadable | conflicting
-
-
-def _word_verdict(word: str) -> bool | None:
-    word = " ".join(word.lower().split())
-    if word in _WORDS_TRUE:
-        return True
-    if word in _WORDS_FALSE:
-        return False
-    return None
-
-
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    decoder = json.JSONDecoder()
-    found = []
-    for match in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, match.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-    return found
-
-
-def _json_verdict(obj: Mapping[str, Any]) -> bool | None:
-    for key in ("valid", "is_valid", "verdict", "correct"):
-        if key in obj:
-            value = obj[key]
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str):
-                return _word_verdict(value)
-    return None
-
-
-def read_verdict(text: str) -> CriticReading:
-    """Read a critic's verdict robustly; never guess."""
-    for obj in reversed(_json_objects(text)):
-        verdict = _json_verdict(obj)
-        if verdict is not None:
-            feedback = obj.get("feedback") or obj.get("analysis") or ""
-            return CriticReading(verdict, str(feedback).strip(), "json")
-    lines = _VERDICT_LINE.findall(text)
-    if lines:
-        verdict = _word_verdict(lines[-1])
-        body = _VERDICT_LINE.sub("", text).strip()
-        return CriticReading(verdict, body, "verdict-line" if verdict is not None else "unreadable")
-    bare = _BARE.match(text.strip())
-    if bare:
-        return CriticReading(_word_verdict(bare["word"]), "", "bare")
-    phrases = {match["neg"] is None for match in _PLAN_PHRASE.finditer(text)}
-    if len(phrases) == 1:
-        return CriticReading(phrases.pop(), text.strip(), "phrase")
-    return CriticReading(None, text.strip(), "conflicting" if phrases else "unreadable")
-
 
 def broken_plan(task: Task, plan: Plan) -> Plan:
     """A deterministic invalid variant of a valid plan: without its first step (else its last)."""
@@ -180,12 +108,14 @@ class LLMCritic:
             return (reply or "").strip()
         return self.domain.render_plan(plan, self.style).strip()
 
-    def _instruction(self) -> str:
-        parts = [self._instructions[self.feedback]]
-        if self.stepwise:
+    def _instruction(self, no_plan_claim: bool = False) -> str:
+        """The question asked; for a reply claiming that no plan exists, whether that claim is right."""
+        stepwise = self.stepwise and not no_plan_claim
+        parts = [self._instructions["no_plan_claim" if no_plan_claim else self.feedback]]
+        if stepwise:
             parts.append(self._instructions["stepwise"])
         if self.constrained:
-            key = "answer_json_binary" if self.feedback == "binary" and not self.stepwise else "answer_json"
+            key = "answer_json_binary" if self.feedback == "binary" and not stepwise else "answer_json"
             parts.append(self._instructions[key])
         else:
             parts.append(self._instructions["answer_text"])
@@ -194,7 +124,7 @@ class LLMCritic:
     def _demonstration(self, example: SolvedExample, plan: Plan) -> str:
         """A judged example plan; the judgement is written from the sound validator's trace."""
         report = validate(example.task, plan, all_errors=self.feedback == "all-errors", trace=True)
-        analysis = self._trace_text(example.task, plan) if self.stepwise else ""
+        analysis = self._trace_text(example.task, plan, report) if self.stepwise else ""
         feedback = "" if report.valid or self.feedback == "binary" else self.renderer.render(report, self.feedback)
         if feedback.startswith(self.renderer._t["invalid"]):
             feedback = feedback[len(self.renderer._t["invalid"]):].strip()
@@ -212,28 +142,33 @@ class LLMCritic:
                             fill(self._t["plan"], plan=self.domain.render_plan(plan, self.style).strip()),
                             self._demo["answer_heading"] + "\n" + answer])
 
-    def _trace_text(self, task: Task, plan: Plan) -> str:
-        """Step-wise state tracking written out by the validator (for judge demonstrations)."""
+    def _trace_text(self, task: Task, plan: Plan, report: ValidationReport) -> str:
+        """Step-wise state tracking read from the sound validator's trace (for judge demonstrations).
+
+        States, unmet preconditions (equality ones included) and plan errors are the validator's own;
+        the trace stops at the first failing step.
+        """
+        states = report.states if report.states is not None else validate(task, plan, trace=True).states
+        assert states is not None
+        unmet = {failure.step: failure.unmet_preconditions for failure in report.failures}
+        errors = {error.step: error.message for error in report.errors}
         lines = []
-        state = set(task.init)
-        for number, step in enumerate(plan.steps, start=1):
-            action = task.ground(step.name, step.args)
-            checks = [(f"({' '.join(a)})", a not in state) for a in sorted(action.pre_pos)]
-            checks += [(f"(not ({' '.join(a)}))", a in state) for a in sorted(action.pre_neg)]
-            pre = [text for text, _ in checks]
-            unmet = [text for text, failed in checks if failed]
-            name = self.domain.render_action(step, self.style).strip()
-            needs = self.renderer.literals(pre)
-            if unmet:
-                lines.append(fill(self._demo["step_failed"], step=str(number), action=name, needs=needs,
-                                  unmet=self.renderer.literals(unmet)))
+        for number, entry in enumerate(numbered(plan), start=1):
+            if number in errors or isinstance(entry, PlanLineError):
+                text = entry.text if isinstance(entry, PlanLineError) else self.domain.render_action(entry, self.style)
+                lines.append(fill(self._demo["step_failed"], step=str(number), action=text.strip(), needs="",
+                                  unmet=errors.get(number, "")))
                 return "\n".join(lines)
-            state = (state - action.delete) | action.add
+            name = self.domain.render_action(entry, self.style).strip()
+            needs = self.renderer.literals(task.ground(entry.name, entry.args).preconditions())
+            if number in unmet:
+                lines.append(fill(self._demo["step_failed"], step=str(number), action=name, needs=needs,
+                                  unmet=self.renderer.literals(unmet[number])))
+                return "\n".join(lines)
             lines.append(fill(self._demo["step_ok"], step=str(number), action=name, needs=needs,
-                              state=self.domain.render_state(sorted(state), self.style).strip()))
-        missing = [lit.to_pddl() for lit in task.goal if (lit.atom in state) != lit.positive]
-        if missing:
-            lines.append(fill(self._demo["goal_missing"], unmet=self.renderer.literals(missing)))
+                              state=self.domain.render_state(sorted(states[number]), self.style).strip()))
+        if report.unmet_goals:
+            lines.append(fill(self._demo["goal_missing"], unmet=self.renderer.literals(report.unmet_goals)))
         else:
             lines.append(self._demo["goal_ok"])
         return "\n".join(lines)
@@ -254,26 +189,34 @@ class LLMCritic:
             parts.append(fill(self._t["reference"],
                               reference=self.domain.render_plan(context.reference_plan, self.style).strip()))
         parts.append(fill(self._t["plan"], plan=self._plan_text(task, plan, context.reply)))
-        parts.append(self._instruction())
+        parts.append(self._instruction(context.no_plan_claim and plan is None))
         return [ChatMessage("system", self._t["system"].strip()),
                 ChatMessage("user", "\n\n".join(p.strip("\n") for p in parts))]
 
-    def _schema(self) -> Mapping[str, Any] | None:
+    def _schema(self, no_plan_claim: bool = False) -> Mapping[str, Any] | None:
         if not self.constrained:
             return None
-        if self.stepwise:
+        if self.stepwise and not no_plan_claim:
             return CRITIC_SCHEMA_STEPWISE
         return CRITIC_SCHEMA_BINARY if self.feedback == "binary" else CRITIC_SCHEMA
 
     # --- verdict --------------------------------------------------------------------------------
+    @property
+    def calls_per_verdict(self) -> int:
+        """Model calls one verdict makes (one per vote)."""
+        return self.votes
+
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
         messages = self.messages(task, plan, context)
-        schema = self._schema()
+        schema = self._schema(context.no_plan_claim and plan is None)
+
+        usages: dict[int, Usage] = {}
 
         async def one_vote(index: int) -> tuple[CriticReading, str, str]:
             params = SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens,
                                     seed=context.seed * 1000 + index, json_schema=schema)
             completion = (await self.model.complete(messages, params))[0]
+            usages[index] = Usage.of_completion(completion)
             return read_verdict(completion.text), completion.text, completion.call_id
 
         results = await asyncio.gather(*(one_vote(i) for i in range(self.votes)))
@@ -291,7 +234,8 @@ class LLMCritic:
                       for r, text, call_id in results],
         }
         return Verdict(valid, self._feedback_text(valid, [r for r, _, _ in results]), detail,
-                       tuple(call_id for _, _, call_id in results))
+                       tuple(call_id for _, _, call_id in results),
+                       usage=Usage.total(usages[i] for i in sorted(usages)))
 
     def _feedback_text(self, valid: bool | None, readings: Sequence[CriticReading]) -> str:
         if valid is True:

@@ -51,6 +51,8 @@ class VerifyContext:
     reply: str | None = None                # the generator's raw reply
     reference_plan: Plan | None = None      # an optimal plan, for reference-guided critics
     examples: Sequence[SolvedExample] = ()  # solved instances, for few-shot critics
+    no_plan_claim: bool = False             # the reply claims that no plan exists
+    solvable: bool | None = None            # the instance set's label (None: not recorded)
 
 
 @runtime_checkable

@@ -24,6 +24,9 @@ class SymbolicVerifier:
         self.renderer = FeedbackRenderer(domain, style)
 
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
+        claim = no_plan_claim_verdict(self.renderer, context, self.kind)
+        if claim is not None:
+            return claim
         if plan is None:
             # as VAL and PlanBench's loop do, a reply without a plan is judged as the empty plan
             # (its feedback names the unmet goals); it is never accepted, and scoring keeps it invalid
@@ -36,5 +39,20 @@ class SymbolicVerifier:
             return Verdict(False, f"{self.renderer.no_plan(context.parse_error)}\n"
                                   f"{self.renderer.render(empty, self.feedback)}".strip(), detail)
         report = validate(task, plan, all_errors=self.feedback == "all-errors")
+        if context.solvable is False:
+            return Verdict(False, self.renderer.unreachable(report, self.feedback), {"kind": self.kind, "unsolvable": True})
         text = "" if report.valid else self.renderer.render(report, self.feedback)
         return Verdict(report.valid, text, {"kind": self.kind})
+
+
+def no_plan_claim_verdict(renderer: FeedbackRenderer, context: VerifyContext, kind: str) -> Verdict | None:
+    """The verdict on a reply claiming that no plan exists (None for any other reply).
+
+    As ground truth scores it, the claim is right exactly when the instance is recorded as unsolvable.
+    """
+    if not context.no_plan_claim:
+        return None
+    detail = {"kind": kind, "no_plan_claim": True, "solvable": context.solvable}
+    if context.solvable is False:
+        return Verdict(True, "", detail)
+    return Verdict(False, renderer.no_plan_claim_wrong(), detail)

@@ -24,6 +24,7 @@ from planner_loop.planning.task import GroundingError
 from planner_loop.planning.validator import PlanError, ValidationReport
 from planner_loop.verifiers.feedback import FeedbackRenderer
 from planner_loop.verifiers.protocol import Verdict, VerifierError, VerifyContext
+from planner_loop.verifiers.symbolic import no_plan_claim_verdict
 
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
@@ -94,6 +95,9 @@ class ValVerifier:
         self.renderer = FeedbackRenderer(domain, style)
 
     async def verify(self, task: Task, plan: Plan | None, context: VerifyContext) -> Verdict:
+        claim = no_plan_claim_verdict(self.renderer, context, self.kind)
+        if claim is not None:
+            return claim
         if plan is None:
             # VAL judges a reply without a plan as the empty plan: the feedback names the unmet goals.
             # An empty plan has no step VAL could mishandle, so the sound validator's report is VAL's.
@@ -113,6 +117,9 @@ class ValVerifier:
             return Verdict(False, self.renderer.render(report, self.feedback),
                            {"kind": self.kind, "exit_code": None, "precheck": problem.message})
         report, code = await asyncio.to_thread(self._run, task, plan)
+        if context.solvable is False:
+            return Verdict(False, self.renderer.unreachable(report, self.feedback),
+                           {"kind": self.kind, "exit_code": code, "precheck": None, "unsolvable": True})
         text = "" if report.valid else self.renderer.render(report, self.feedback)
         return Verdict(report.valid, text, {"kind": self.kind, "exit_code": code, "precheck": None})
 
