@@ -65,8 +65,9 @@ def plan_run(config: ExperimentConfig, *, config_file: Path | None = None) -> Ru
     """Resolve the domain and the instances (``ConfigError`` on a bad config)."""
     from planner_loop.domains import get_domain
     from planner_loop.experiment import load_instance_pool, select_instances
+    from planner_loop.run_mystery import check_randomizable, randomized_source
 
-    domain = get_domain(config.domain)
+    domain = get_domain(randomized_source(config.domain) or config.domain)
     base = config_file.parent if config_file is not None else None
     pool = load_instance_pool(config.instances, base=base)
     instances = select_instances(pool, config.instances)
@@ -74,7 +75,9 @@ def plan_run(config: ExperimentConfig, *, config_file: Path | None = None) -> Ru
         raise ConfigError("instances: the selection is empty (check instances.ids and instances.limit)")
     jobs = [(condition, instance, seed)
             for condition in config.conditions for instance in instances for seed in config.seeds]
-    return RunPlan(config, domain, pool, instances, jobs)
+    plan = RunPlan(config, domain, pool, instances, jobs)
+    check_randomizable(plan)
+    return plan
 
 
 def model_roles(config: ExperimentConfig) -> list[tuple[str, str]]:
@@ -136,7 +139,8 @@ async def episode_setup(plan: RunPlan, bank: ExampleBank, condition: ConditionCo
     optimal_length = instance.optimal_length
     reference = None
     reference_guided = isinstance(condition, CriticCondition) and condition.reference_guided
-    if reference_guided or optimal_length is None:
+    # an instance recorded as unsolvable has no reference plan and no optimal length to solve for
+    if instance.solvable is not False and (reference_guided or optimal_length is None):
         reference = await bank.optimal_plan(instance.id)
         if optimal_length is None and reference is not None:
             optimal_length = len(reference.steps)
@@ -156,10 +160,12 @@ async def episode_setup(plan: RunPlan, bank: ExampleBank, condition: ConditionCo
 
 
 def prompt_builder(plan: RunPlan) -> PromptBuilder:
+    """The generator's prompts; a set holding unsolvable instances offers the "NO PLAN EXISTS" answer."""
     from planner_loop.prompts import PromptBuilder
 
     config = plan.config
-    return PromptBuilder(plan.domain, config.prompt.encoding, constrained=bool(config.generator.constrained))
+    return PromptBuilder(plan.domain, config.prompt.encoding, constrained=bool(config.generator.constrained),
+                         allow_no_plan=any(instance.solvable is False for instance in plan.pool))
 
 
 async def run_experiment(
@@ -185,6 +191,10 @@ async def run_experiment(
     if prices is None:
         prices = resolve_prices(config, config_file=config_file)
     await check_models(config, prices=prices, limits=limits, env=env)
+    if config.batch.enabled:
+        from planner_loop.run_batch import check_batchable
+
+        check_batchable([spec for spec, _ in model_roles(config)], os.environ if env is None else env)
     store = RunStore.open(run_dir, config, config_file=config_file)
     try:
         return await _run(plan, store, config_file=config_file, progress=progress, limits=limits, prices=prices,
@@ -203,6 +213,8 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
     from planner_loop.llm import CallLog, ResponseCache, open_model
     from planner_loop.loop import run_episode
     from planner_loop.prompts import ExampleBank
+    from planner_loop.run_mystery import seed_plans
+    from planner_loop.run_batch import BatchRounds, RoundModel, open_batching
 
     config = plan.config
     repaired = tuple(path.name for path in store.repaired)
@@ -236,26 +248,40 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
     shared: dict[str, CoalescedModel] = {}
     models: dict[str, Any] = {}          # generator under its spec, critics under "critic:<spec>"
     watchers: list[asyncio.Task[Any]] = []
+    rounds = BatchRounds() if config.batch.enabled else None    # batch mode: the run goes round by round
     try:
         for spec, role in model_roles(config):
             if spec not in shared:
                 raw = open_model(spec, cache=cache, call_log=call_log, concurrency=config.concurrency,
                                  timeout_s=config.generator.timeout_s, role=role, prices=prices, env=env)
+                if rounds is not None:
+                    raw = rounds.add(open_batching(spec, raw, store.path, first=not shared,
+                                                   poll_s=config.batch.poll_s))
                 shared[spec] = CoalescedModel(GatedModel(raw, gate))
-            models[spec if role == "generator" else f"critic:{spec}"] = RoleModel(shared[spec], role)
+            role_model = RoleModel(shared[spec], role)
+            models[spec if role == "generator" else f"critic:{spec}"] = (
+                role_model if rounds is None else RoundModel(role_model, rounds))
         verifiers = {c.name: build_verifier(config, c, plan.domain, models) for c in config.conditions}
         prompts = prompt_builder(plan)
-        semaphore = asyncio.Semaphore(config.concurrency)
+        # randomized mystery: each seed runs on its own renamed domain and set (run_mystery)
+        per_seed = {seed: (p, ExampleBank(p.domain, p.pool, config.prompt.example_rule), prompt_builder(p),
+                           {c.name: build_verifier(config, c, p.domain, models) for c in config.conditions})
+                    for seed, p in seed_plans(plan, store.path).items()}
+        semaphore = asyncio.Semaphore(config.concurrency if rounds is None else len(todo))
 
         async def one(condition: ConditionConfig, instance: Instance, seed: int) -> None:
             async with semaphore:
                 if gate.stop_reason is not None:
                     raise CallsStopped(gate.stop_reason)
-                setup = await episode_setup(plan, bank, condition, instance, seed)
-                _save_solved(bank, store)
-                episode = await run_episode(setup, domain=plan.domain, prompts=prompts,
+                run_plan, run_bank, run_prompts, run_verifiers = per_seed.get(seed, (plan, bank, prompts, verifiers))
+                if run_plan is not plan:
+                    instance = next(inst for inst in run_plan.pool if inst.id == instance.id)
+                setup = await episode_setup(run_plan, run_bank, condition, instance, seed)
+                if run_bank is bank:
+                    _save_solved(bank, store)
+                episode = await run_episode(setup, domain=run_plan.domain, prompts=run_prompts,
                                             generator=models[config.generator.model],
-                                            verifier=verifiers[condition.name])
+                                            verifier=run_verifiers[condition.name])
                 record = episode.to_json()
                 store.append(record)
                 meter.finished(record)
@@ -272,12 +298,20 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
                     await asyncio.sleep(progress_every_s)
                     report()
             watchers.append(asyncio.create_task(tick()))
-        stopped = await _run_all([one(*job) for job in todo])
+        async def in_round(condition: ConditionConfig, instance: Instance, seed: int) -> None:
+            if rounds is None:
+                return await one(condition, instance, seed)
+            with rounds.episode(episode_key(condition.name, instance.id, seed)):
+                return await one(condition, instance, seed)
+
+        stopped = await _run_all([in_round(*job) for job in todo])
         if stopped is None:
             store.canonicalise(plan.keys())
         report()
         return result(stopped)
     finally:
+        if rounds is not None:
+            rounds.close()
         for watcher in watchers:
             watcher.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)

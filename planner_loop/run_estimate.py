@@ -64,6 +64,8 @@ class RunEstimate:
     episodes: int
     skipped: int
     models: tuple[ModelNeed, ...]
+    batch: bool = False
+    """Costs are at Batch API prices (``run --batch``)."""
 
     def total(self, name: str) -> Any:
         values = [getattr(need, name) for need in self.models]
@@ -143,11 +145,11 @@ async def estimate_run(config: ExperimentConfig, *, config_file: Path | None, pr
             need.prompt_tokens_high += rounds * votes * critic_prompt
             need.completion_tokens_high += rounds * votes * critic_max
     for need in needs.values():
-        _price(need, prices)
-    return RunEstimate(len(todo), len(plan.jobs) - len(todo), tuple(needs.values()))
+        _price(need, prices, batch=config.batch.enabled)
+    return RunEstimate(len(todo), len(plan.jobs) - len(todo), tuple(needs.values()), batch=config.batch.enabled)
 
 
-def _price(need: ModelNeed, prices: PriceTable) -> None:
+def _price(need: ModelNeed, prices: PriceTable, *, batch: bool = False) -> None:
     import os
 
     from planner_loop.llm import parse_spec
@@ -160,8 +162,8 @@ def _price(need: ModelNeed, prices: PriceTable) -> None:
         return
     if price is None:
         return
-    need.cost_low = price.cost(need.prompt_tokens_low, 0)
-    need.cost_high = price.cost(need.prompt_tokens_high, need.completion_tokens_high)
+    need.cost_low = price.cost(need.prompt_tokens_low, 0, batch=batch)
+    need.cost_high = price.cost(need.prompt_tokens_high, need.completion_tokens_high, batch=batch)
 
 
 def describe(estimate: RunEstimate) -> list[str]:
@@ -178,7 +180,8 @@ def describe(estimate: RunEstimate) -> list[str]:
                      f"cost {money(need.cost_low)} (first rounds) up to {money(need.cost_high)}")
     lines.append(f"  total: {estimate.total('calls_low'):,}-{estimate.total('calls_high'):,} calls, "
                  f"up to {estimate.total('prompt_tokens_high') + estimate.total('completion_tokens_high'):,} tokens, "
-                 f"up to {money(estimate.total('cost_high'))}")
+                 f"up to {money(estimate.total('cost_high'))}"
+                 + (" at Batch API prices (half the live rate)" if estimate.batch else ""))
     lines.append("  bounds: every round runs, every reply is max_tokens long, 1 token per prompt byte; "
                  "the low figures assume every first plan is accepted")
     return lines

@@ -35,13 +35,23 @@ def run_command(
     prices: Annotated[Optional[Path], typer.Option("--prices", help="price file laid over the shipped price table")] = None,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", min=0.0, help="stop (resumably) once the run has spent this many USD")] = None,
     max_calls: Annotated[Optional[int], typer.Option("--max-calls", min=0, help="stop (resumably) after this many paid model calls")] = None,
+    batch: Annotated[bool, typer.Option("--batch", help="send the calls through the OpenAI Batch API (half price, "
+                                        "results within 24 h); the run goes round by round and resumes its batches")] = False,
+    batch_poll: Annotated[Optional[float], typer.Option("--batch-poll", min=0.01, metavar="S", help="with --batch: seconds between polls of a running batch (default: the config's batch.poll_s, 30)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the calls, tokens and dollars the run needs; call no model, write nothing")] = False,
     progress_every: Annotated[float, typer.Option("--progress-every", min=0.1, help="seconds between progress lines when stderr is not a terminal")] = 30.0,
 ) -> None:
     """Run an experiment (re-running on an existing run directory resumes it).
 
-    Ctrl-C (or SIGTERM) stops after the calls in flight are cached and prints how to resume (exit
-    130); a second one stops at once. A --max-cost/--max-calls stop exits 3, also resumably.
+    Ctrl-C (or SIGTERM) stops after the calls in flight are cached and prints how to resume (exit 130).
+
+    A second Ctrl-C stops at once; in batch mode the batches keep running and a resume polls them.
+
+    --max-cost counts this run's dollars (earlier sessions too) by the price table; calls in flight may overshoot it.
+
+    --max-cost needs a price for every model: from the shipped table, or give one with --prices FILE.
+
+    A --max-cost or --max-calls stop exits 3; re-run (with a higher limit) to resume.
     """
     import asyncio
 
@@ -54,6 +64,8 @@ def run_command(
     experiment = load_experiment(config).with_overrides(model=model, limit=limit, concurrency=concurrency)
     if critic_model is not None:
         experiment = _with_critic_model(experiment, critic_model)
+    if batch or batch_poll is not None:
+        experiment = _with_batch(experiment, enabled=batch or None, poll_s=batch_poll)
     run_dir = out if out is not None else Path("runs") / experiment.name
     table = resolve_prices(experiment, config_file=config, override=prices)
     console = Console(stderr=True)
@@ -66,7 +78,8 @@ def run_command(
         return
     limits = Limits(max_calls=max_calls, max_cost_usd=max_cost)
     resume = _resume_command(config, run_dir, limit=limit, model=model, critic_model=critic_model,
-                             concurrency=concurrency, prices=prices, max_cost=max_cost, max_calls=max_calls)
+                             concurrency=concurrency, prices=prices, max_cost=max_cost, max_calls=max_calls,
+                             batch=batch, batch_poll=batch_poll)
     result = _run_with_signals(experiment, run_dir, config, limits, table, console, progress_every, resume)
     _finish(console, result, resume, limits)
 
@@ -79,11 +92,23 @@ def _with_critic_model(experiment: ExperimentConfig, spec: str) -> ExperimentCon
     return type(experiment).model_validate(data)
 
 
+def _with_batch(experiment: ExperimentConfig, *, enabled: bool | None, poll_s: float | None) -> ExperimentConfig:
+    data = experiment.model_dump(mode="json")
+    if enabled is not None:
+        data["batch"]["enabled"] = enabled
+    if poll_s is not None:
+        data["batch"]["poll_s"] = poll_s
+    return type(experiment).model_validate(data)
+
+
 def _resume_command(config: Path, run_dir: Path, **options: object) -> str:
     words = ["planner-loop", "run", str(config), "--out", str(run_dir)]
     for name, value in options.items():
-        if value is not None:
-            words += [f"--{name.replace('_', '-')}", str(value)]
+        flag = f"--{name.replace('_', '-')}"
+        if value is True:
+            words.append(flag)
+        elif value is not None and value is not False:
+            words += [flag, str(value)]
     return shlex.join(words)
 
 
@@ -148,6 +173,10 @@ def _finish(console: Console, result: RunResult, resume: str, limits: Limits) ->
     print_line = console.print
     spend = result.spend
     spent = f"{spend.calls} paid calls, {money(spend.cost_usd)}"
+    unpriced = _unpriced_models(result.store.calls_path) if spend.calls else []
+    if unpriced:
+        spent += (f" without the calls of {', '.join(unpriced)} (no price for {'it' if len(unpriced) == 1 else 'them'}: "
+                  "give one with --prices FILE)")
     if result.stopped == "interrupted":
         print_line(f"planner-loop: interrupted: {result.saved} of {result.total} episodes saved in "
                    f"{result.store.path}; resume with: {resume}", soft_wrap=True, highlight=False, markup=False)
@@ -165,3 +194,21 @@ def _finish(console: Console, result: RunResult, resume: str, limits: Limits) ->
                soft_wrap=True, highlight=False, markup=False)
     print_line(f"next: {shlex.join(['planner-loop', 'report', str(result.store.path), '--out', str(result.store.path / 'report')])}",
                soft_wrap=True, highlight=False, markup=False)
+
+
+def _unpriced_models(calls_path: Path) -> list[str]:
+    """The price-table names of models whose paid calls had no price (so the run's cost is unknown)."""
+    import os
+
+    from planner_loop.errors import ConfigError
+    from planner_loop.llm import parse_spec
+    from planner_loop.llm.calls import read_calls
+
+    names = set()
+    for spec in {r.model for r in read_calls(calls_path).records
+                 if r.cost_usd is None and r.cache == "write" and r.error is None}:
+        try:
+            names.add(parse_spec(spec, os.environ).model)
+        except ConfigError:
+            names.add(spec)
+    return sorted(names)
