@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from analysis_expect import Cond, assert_number, check_all_tables, csv_rows
-from study_script import InstanceScript, StudyScript, study_scripts
+from helpers.analysis_expect import Cond, check_all_tables, csv_rows
+from helpers.study_script import InstanceScript, StudyScript, study_scripts
 
 from planner_loop.analysis.report import write_report
 from planner_loop.experiment import parse_experiment
@@ -102,12 +102,11 @@ def test_every_cell_from_a_real_loop_run(scripted_run: tuple[Path, StudyScript])
 
     write_report([root / "run"], root / "report")
     check_all_tables(root / "report", [specs])
-    # the run is named after the study, so Valmeekam et al.'s published rows sit beside ours
+    # named after the study, but 6 instances are not the paper's 100 (or 50): no published row beside ours
     accuracy = {r["condition"]: r for r in csv_rows(root / "report", "accuracy")}
-    assert accuracy["llm+llm"]["paper correct"] == "55/100"
-    assert_number(accuracy["sound-first-error"]["paper mean rounds"], 4.18)
+    assert accuracy["llm+llm"]["paper correct"] == "" and accuracy["sound-first-error"]["paper mean rounds"] == ""
     critic = csv_rows(root / "report", "critic_final")[0]
-    assert critic["paper FP/invalid"] == "38/45"
+    assert critic["paper FP/invalid"] == ""
 
 
 def final(rounds: list[tuple[bool | None, bool | None]]) -> bool:

@@ -7,7 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
-from episode_builders import episode, write_run
+from helpers.episode_builders import episode, write_run
 
 from planner_loop.analysis.records import load_runs
 from planner_loop.analysis.report import write_report

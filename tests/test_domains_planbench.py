@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.shared_data import PLANBENCH_INSTANCES
 
 from planner_loop.domains import get_domain, load_domain
 from planner_loop.domains.obfuscation import (
@@ -18,8 +19,8 @@ from planner_loop.planning.task import load_task, parse_task
 from planner_loop.planning.validator import validate
 from planner_loop.resources import builtin_dir
 
-PLANBENCH = Path(__file__).resolve().parents[2] / "shared" / "planbench" / "plan-bench" / "instances"
-needs_planbench = pytest.mark.skipif(not PLANBENCH.is_dir(), reason="PlanBench instances are not beside the checkout")
+PLANBENCH = PLANBENCH_INSTANCES
+needs_planbench = pytest.mark.needs_planbench("plan-bench/instances")
 MYSTERY = PLANBENCH / "blocksworld" / "mystery"
 LOGISTICS = PLANBENCH / "logistics"
 

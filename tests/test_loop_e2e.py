@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loop_scripting import ScriptedReplies
+from helpers.shared_data import PLANBENCH_INSTANCES
+from helpers.loop_scripting import ScriptedReplies
 
 from planner_loop.experiment import parse_experiment
 from planner_loop.llm.fake_server import FakeOpenAIServer
@@ -70,7 +71,7 @@ def test_sound_verifier_all_feedback_levels(tmp_path: Path) -> None:
         {"name": "only", "system": "llm-only"},
         {"name": "binary", "system": "llm+sound", "feedback": "binary"},
         {"name": "first", "system": "llm+sound", "feedback": "first-error"},
-        {"name": "all", "system": "llm+sound", "feedback": "all-errors", "context": "history"},
+        {"name": "all", "system": "llm+sound", "feedback": "all-errors", "context": "conversation"},
         {"name": "short", "system": "llm+sound", "feedback": "first-error", "max_rounds": 2},
     ]
     records, _ = run(script, conditions, tmp_path)
@@ -109,12 +110,12 @@ def test_sound_verifier_all_feedback_levels(tmp_path: Path) -> None:
     assert "Step 1 (pick up the blue block)" in all_errors
     assert "Step 2 (pick up the red block)" in all_errors and "the red block is on the table" in all_errors
     assert "the red block is on top of the blue block" in all_errors   # unmet goal
-    # history keeps every earlier reply; last keeps only the latest
+    # conversation keeps every earlier reply; last keeps only the latest
     assert [m["content"] for m in records["all"]["rounds"][2]["messages"] if m["role"] == "assistant"] == [
         BAD_NL, NONSENSE]
     assert [m["content"] for m in records["first"]["rounds"][2]["messages"] if m["role"] == "assistant"] == [
         NONSENSE]
-    assert records["first"]["context_policy"] == "last" and records["all"]["context_policy"] == "history"
+    assert records["first"]["context_policy"] == "last" and records["all"]["context_policy"] == "conversation"
 
     short = records["short"]
     assert short["termination"] == "max_rounds" and len(short["rounds"]) == 2
@@ -123,7 +124,7 @@ def test_sound_verifier_all_feedback_levels(tmp_path: Path) -> None:
     for record in records.values():
         assert record["instance"] == {"id": "instance-1", "set": "blocksworld/3-5",
                                       "problem": "problems/blocksworld/3-5/instance-1.pddl",
-                                      "blocks": 5, "optimal_length": 6}
+                                      "sizes": {"blocks": 5}, "solvable": None, "optimal_length": 6}
         assert record["prompt"]["example_ids"] == ["instance-2"]
         assert record["key"] == f"{record['condition']}/instance-1/seed0"
         assert all(len(r["call_ids"]) == 1 for r in record["rounds"])
@@ -150,7 +151,7 @@ def test_llm_critic_loop_and_false_positive(tmp_path: Path) -> None:
               GOOD_PLAN_TEXT: "Every step checks out. Verdict: valid"}
     script = ScriptedReplies([BAD_NL, NONSENSE, GOOD_NL], critic)
     conditions = [
-        {"name": "detailed", "system": "llm+llm", "critic_mode": "detailed", "context": "history"},
+        {"name": "detailed", "system": "llm+llm", "critic_mode": "detailed", "context": "conversation"},
         {"name": "binary", "system": "llm+llm", "critic_mode": "binary"},
     ]
     records, requests = run(script, conditions, tmp_path)
@@ -252,10 +253,10 @@ def test_critic_sees_malformed_steps_as_written(tmp_path: Path) -> None:
     assert "[PLAN]\n(unstack b)\npick up the red block\n[PLAN END]" in prompt
 
 
-PLANBENCH = Path(__file__).resolve().parents[2] / "shared" / "planbench" / "plan-bench" / "instances" / "blocksworld"
+PLANBENCH = PLANBENCH_INSTANCES / "blocksworld"
 
 
-@pytest.mark.skipif(not (PLANBENCH / "generated_basic").is_dir(), reason="PlanBench copy not present")
+@pytest.mark.needs_planbench("plan-bench/instances/blocksworld/generated_basic")
 def test_planbench_folder_runs_with_planner_lengths(tmp_path: Path) -> None:
     script = ScriptedReplies(["pick up the red block\n[PLAN END]"])
     records, _ = run(script, [{"name": "only", "system": "llm-only"}], tmp_path,
@@ -263,5 +264,5 @@ def test_planbench_folder_runs_with_planner_lengths(tmp_path: Path) -> None:
     instance = records["only"]["instance"]
     assert instance["id"] == "instance-1" and instance["set"] == str(PLANBENCH / "generated_basic")
     assert instance["problem"].endswith("generated_basic/instance-1.pddl")
-    assert instance["blocks"] == 4 and isinstance(instance["optimal_length"], int)
+    assert instance["sizes"] == {"objects": 4} and isinstance(instance["optimal_length"], int)
     assert records["only"]["rounds"][0]["plan"] == ["(pick-up a)"]

@@ -8,7 +8,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from study_script import StudyScript, study_scripts
+from helpers.study_script import StudyScript, study_scripts
 from test_analysis_fake_loop import IDS, PATTERNS, experiment
 from typer.testing import CliRunner
 
