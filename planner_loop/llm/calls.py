@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -40,29 +40,13 @@ class CallSummary:
     unpriced_models: tuple[str, ...] = ()
 
 
-@dataclass
-class _Totals:
-    calls: int = 0
-    cache_hits: int = 0
-    http_calls: int = 0
-    retries: int = 0
-    failures: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    reasoning_tokens: int = 0
-    cached_prompt_tokens: int = 0
-    rate_limited: int = 0
-    cost_usd: float = 0.0
-    unpriced: set[str] = field(default_factory=set)
-
-
 class CallLog:
     """Append-only JSONL sink (flushed per record); ``path=None`` keeps only the totals."""
 
     def __init__(self, path: Path | str | None) -> None:
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
-        self._totals = _Totals()
+        self._totals = CallSummary()
         self._at_line_start = False
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,23 +54,21 @@ class CallLog:
     def record(self, record: CallRecord) -> None:
         """Append one record and update the totals."""
         line = clean_text(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True))
+        error, hit = record.error is not None, record.cache in ("read", "replay")
+        paid = not error and not hit
         with self._lock:
-            totals = self._totals
-            totals.calls += 1
-            totals.retries += record.retries
-            if record.error is not None:
-                totals.failures += 1
-            elif record.cache in ("read", "replay"):
-                totals.cache_hits += 1
-            else:
-                totals.http_calls += 1
-                if record.cost_usd is None:
-                    totals.unpriced.add(record.model)
-            totals.prompt_tokens += int(record.usage.get("prompt_tokens", 0))
-            totals.completion_tokens += int(record.usage.get("completion_tokens", 0))
-            totals.reasoning_tokens += record.reasoning_tokens
-            totals.cached_prompt_tokens += record.cached_prompt_tokens
-            totals.cost_usd += record.cost_usd or 0.0
+            t = self._totals
+            unpriced = t.unpriced_models
+            if paid and record.cost_usd is None and record.model not in unpriced:
+                unpriced = tuple(sorted((*unpriced, record.model)))
+            self._totals = replace(
+                t, calls=t.calls + 1, retries=t.retries + record.retries, failures=t.failures + error,
+                cache_hits=t.cache_hits + (hit and not error), http_calls=t.http_calls + paid,
+                prompt_tokens=t.prompt_tokens + int(record.usage.get("prompt_tokens", 0)),
+                completion_tokens=t.completion_tokens + int(record.usage.get("completion_tokens", 0)),
+                reasoning_tokens=t.reasoning_tokens + record.reasoning_tokens,
+                cached_prompt_tokens=t.cached_prompt_tokens + record.cached_prompt_tokens,
+                cost_usd=t.cost_usd + (record.cost_usd or 0.0), unpriced_models=unpriced)
             if self.path is not None:
                 with self.path.open("a", encoding="utf-8") as sink:
                     if not self._at_line_start:
@@ -99,15 +81,12 @@ class CallLog:
     def note_rate_limited(self, count: int = 1) -> None:
         """Count 429 replies that were retried (shown by progress displays)."""
         with self._lock:
-            self._totals.rate_limited += count
+            self._totals = replace(self._totals, rate_limited=self._totals.rate_limited + count)
 
     def summary(self) -> CallSummary:
-        """A copy of the running totals."""
+        """The running totals (an immutable value)."""
         with self._lock:
-            t = self._totals
-            return CallSummary(t.calls, t.cache_hits, t.http_calls, t.retries, t.failures, t.prompt_tokens,
-                               t.completion_tokens, t.reasoning_tokens, t.cached_prompt_tokens, t.rate_limited,
-                               t.cost_usd, tuple(sorted(t.unpriced)))
+            return self._totals
 
 
 def _ends_with_newline(path: Path) -> bool:
