@@ -40,6 +40,8 @@ class RunResult:
     stopped: str | None = None
     spend: Spend = Spend(0, None)
     repaired: tuple[str, ...] = ()
+    unpriced: tuple[str, ...] = ()
+    """Models with paid calls but no price: ``spend.cost_usd`` leaves their calls out."""
 
     @property
     def saved(self) -> int:
@@ -223,7 +225,7 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
     earlier = recorded_spend(store.calls_path)
     call_log = CallLog(store.calls_path)
     meter = RunMeter(plan, [r for r in store.episodes() if r["key"] in set(plan.keys())], call_log, earlier,
-                   priced=bool(prices))
+                   priced=bool(prices), prices=prices)
     gate = CallGate(limits, meter.spend)
 
     def report() -> None:
@@ -232,7 +234,7 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
 
     def result(stopped: str | None = None) -> RunResult:
         return RunResult(store, meter.total, meter.done - meter.skipped, meter.skipped, stopped, meter.spend(),
-                         repaired)
+                         repaired, meter.unpriced())
 
     report()
     if not todo:

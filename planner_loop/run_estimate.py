@@ -1,28 +1,38 @@
 """``run --dry-run``: the calls, tokens and dollars a run needs, worked out without calling a model.
 
-Prompts come from the real prompt builder and critic. The figures are bounds, stated as such:
+Prompts come from the real prompt builder and critic; the shape of an episode comes from its
+strategy (``episode_bound`` in each strategy module, :mod:`planner_loop.strategies.bounds`). The
+figures are bounds, stated as such:
 
-- calls: at least every episode's first round (the generator, then each critic vote), at most
-  every round of every episode (``max_rounds × (1 + votes)``); the cache and identical first
-  prompts shared between conditions only lower the count;
+- calls: per episode, at most the strategy's generator calls plus its verdicts times the critic's
+  votes (refine: ``max_rounds × (1 + votes)``; self-consistency: k samples, each judged unless by
+  majority; reflection: 1 + reviews; tree search: ``1 + (depth - 1) × breadth`` expansions, each
+  with ``proposals`` critic verdicts when the critic scores; tool use: ``max_tool_calls + 1`` and a
+  verdict), capped by the condition's ``budget.max_calls``; the cache and identical prompts shared
+  between conditions only lower the count;
 - prompt tokens: one token per UTF-8 byte of the prompt (no tokenizer yields fewer bytes per
-  token) plus ``MESSAGE_OVERHEAD`` per message; a later round's prompt adds, per earlier attempt
-  it carries, the reply (≤ ``max_tokens``) and its feedback (≤ the critic's ``max_tokens``, or
-  ``FEEDBACK_FACTOR × max_tokens`` for the sound verifiers); a critic prompt adds the plan
-  (≤ ``FEEDBACK_FACTOR × max_tokens``);
-- completion tokens: ``max_tokens`` per call (the only bound on an unknown reply).
+  token) plus ``MESSAGE_OVERHEAD`` per message, plus every text the strategy may add; a later call
+  adds, per earlier exchange it carries, the reply (≤ ``max_tokens``) and what was fed back (≤ the
+  critic's ``max_tokens``, or ``FEEDBACK_FACTOR × max_tokens`` for the sound verifiers, reviews and
+  tool results); a critic prompt adds the plan (≤ ``FEEDBACK_FACTOR × max_tokens`` per reply it
+  was read from);
+- completion tokens: ``max_tokens`` per call (the only bound on an unknown reply);
+- with a ``budget.max_tokens``, an episode's tokens are at most that limit plus one step (the
+  calls a strategy starts after one budget check), since the step that crosses it is kept.
 
-The low figure (first rounds only, at ``BYTES_PER_TOKEN`` bytes per token) is an estimate, not a bound.
+The low figure (each episode's first answer ends it, at ``BYTES_PER_TOKEN`` bytes per token) is an
+estimate, not a bound.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from planner_loop.errors import PlannerLoopError
+from planner_loop.errors import ConfigError, PlannerLoopError
 from planner_loop.orchestration import (
     RunPlan,
     build_verifier,
@@ -32,9 +42,10 @@ from planner_loop.orchestration import (
     prompt_builder,
 )
 from planner_loop.run_store import RunStore, episode_key
+from planner_loop.strategies.bounds import EpisodeBound, max_calls
 
 if TYPE_CHECKING:
-    from planner_loop.experiment import ExperimentConfig
+    from planner_loop.experiment import ConditionConfig, ExperimentConfig
     from planner_loop.llm import ChatMessage, PriceTable
 
 MESSAGE_OVERHEAD = 8
@@ -66,6 +77,14 @@ class RunEstimate:
     models: tuple[ModelNeed, ...]
     batch: bool = False
     """Costs are at Batch API prices (``run --batch``)."""
+    conditions: tuple[ConditionNeed, ...] = ()
+
+    def tokens_high(self) -> int:
+        """Bound on every token of the run: per condition (budget caps included) when known."""
+        by_model = self.total("prompt_tokens_high") + self.total("completion_tokens_high")
+        if not self.conditions:
+            return int(by_model)
+        return min(int(by_model), sum(c.tokens_high for c in self.conditions))
 
     def total(self, name: str) -> Any:
         values = [getattr(need, name) for need in self.models]
@@ -91,10 +110,38 @@ def _tokens(messages: list[ChatMessage]) -> int:
     return sum(len(m.content.encode("utf-8")) + MESSAGE_OVERHEAD for m in messages)
 
 
+@dataclass
+class ConditionNeed:
+    """One condition's bounds: ``calls_per_episode`` is the strategy's most (capped by the budget);
+    the totals are over the condition's episodes still to run."""
+
+    name: str
+    strategy: str
+    episodes: int = 0
+    calls_per_episode: int = 0
+    calls_low: int = 0
+    calls_high: int = 0
+    tokens_high: int = 0
+    tokens_per_episode: int = 0
+
+
+def _bound_of(condition: ConditionConfig) -> EpisodeBound:
+    from planner_loop.strategies.registry import build_strategy
+
+    strategy = build_strategy(condition.strategy.name, condition.strategy.params)
+    bound_of = getattr(strategy, "episode_bound", None)
+    if bound_of is None:
+        raise ConfigError(f"condition {condition.name}: strategy {condition.strategy.name} declares no "
+                          "episode_bound(condition), so --dry-run cannot bound its calls")
+    bound: EpisodeBound = bound_of(condition)
+    return bound
+
+
 async def estimate_run(config: ExperimentConfig, *, config_file: Path | None, prices: PriceTable,
                        run_dir: Path | None = None) -> RunEstimate:
     """Bounds on what running ``config`` (resuming ``run_dir`` when it holds finished episodes) needs."""
-    from planner_loop.prompts import ExampleBank
+    from planner_loop.prompts import ExampleBank, PromptBuilder
+    from planner_loop.strategies.steps import calls_per_verdict
     from planner_loop.verifiers.protocol import VerifyContext
 
     plan: RunPlan = plan_run(config, config_file=config_file)
@@ -109,44 +156,92 @@ async def estimate_run(config: ExperimentConfig, *, config_file: Path | None, pr
     critics_by_spec: Mapping[str, Any] = {f"critic:{spec}": _Uncalled(spec) for spec, role in model_roles(config)
                                           if role == "critic"}
     needs: dict[str, ModelNeed] = {}
+    conditions = {c.name: ConditionNeed(c.name, c.strategy.name) for c in config.conditions}
+    bounds = {c.name: _bound_of(c) for c in config.conditions}
     generator_max = config.generator.max_tokens
     for condition, instance, seed in todo:
+        bound = bounds[condition.name]
         setup = await episode_setup(plan, bank, condition, instance, seed)
-        rounds = condition.max_rounds or 1
         examples = setup.examples[: setup.shots]
-        first = _tokens(prompts.generator_messages(setup.task, examples, [], condition.context))
+        builder = prompts
+        if bound.constrained and not prompts.constrained:
+            builder = PromptBuilder(prompts.domain, prompts.encoding, constrained=True, templates=prompts.templates,
+                                    allow_no_plan=prompts.allow_no_plan)
+        wording = bound.text_bytes + (_schema_bytes(plan, setup.task) if builder.constrained else 0)
         critic_max = getattr(condition, "critic_max_tokens", generator_max)
         feedback = critic_max if condition.verifier == "llm" else FEEDBACK_FACTOR * generator_max
-        high = 0
-        for number in range(1, rounds + 1):
-            attempts = [("", "")] * (number - 1)
-            kept = len(attempts[-1:]) if condition.context == "last" else len(attempts)
-            base = _tokens(prompts.generator_messages(setup.task, examples, attempts, condition.context))
-            high += base + kept * (generator_max + feedback)
-        gen = needs.setdefault(config.generator.model, ModelNeed(config.generator.model))
-        gen.roles.add("generator")
-        gen.calls_low += 1
-        gen.calls_high += rounds
-        gen.prompt_tokens_low += first // BYTES_PER_TOKEN
-        gen.prompt_tokens_high += high
-        gen.completion_tokens_high += rounds * generator_max
+        exchange = generator_max + 2 * MESSAGE_OVERHEAD + (feedback if bound.carries_feedback else 0)
+
+        def generator_prompt(carried: int) -> int:
+            attempts = [("", "")] * carried
+            base = _tokens(builder.generator_messages(setup.task, examples, attempts, condition.context))
+            return base + wording + carried * exchange
+
+        per_verdict, critic_prompt, critic_base = 0, 0, 0
+        critic: Any = None
         if condition.verifier == "llm":
             critic = build_verifier(config, condition, plan.domain, critics_by_spec)
             context = VerifyContext(round=1, seed=seed, parse_error="-", reply="",
                                     reference_plan=setup.reference_plan, examples=setup.examples)
-            critic_prompt = _tokens(critic.messages(setup.task, None, context)) + FEEDBACK_FACTOR * generator_max
-            votes = getattr(condition, "votes", 1)
+            per_verdict = calls_per_verdict(critic)
+            critic_base = _tokens(critic.messages(setup.task, None, context))
+            critic_prompt = critic_base + bound.plan_replies * FEEDBACK_FACTOR * generator_max
+        cap_calls = condition.budget.max_calls
+        calls_high = max_calls(bound, condition, per_verdict)
+        generator_calls = bound.generator_calls if cap_calls is None else min(bound.generator_calls, cap_calls)
+        critic_calls = bound.verdicts * per_verdict
+        critic_calls = critic_calls if cap_calls is None else min(critic_calls, cap_calls)
+        gen_prompt = sum(generator_prompt(min(i, bound.carried)) for i in range(generator_calls))
+        gen_completion = generator_calls * generator_max
+        crit_prompt, crit_completion = critic_calls * critic_prompt, critic_calls * critic_max
+        tokens = gen_prompt + gen_completion + crit_prompt + crit_completion
+        if condition.budget.max_tokens is not None:
+            # a step starts while the episode is under its limit; the step that crosses it is kept
+            step = (generator_prompt(bound.carried) + generator_max
+                    + bound.verdicts_per_step * per_verdict * (critic_prompt + critic_max))
+            cap = condition.budget.max_tokens + step
+            tokens = min(tokens, cap)
+            gen_prompt, gen_completion = min(gen_prompt, cap), min(gen_completion, cap)
+            crit_prompt, crit_completion = min(crit_prompt, cap), min(crit_completion, cap)
+        least_gen = min(bound.least_generator_calls, calls_high)
+        least_critic = min(bound.least_verdicts * per_verdict, calls_high - least_gen)
+        first = _tokens(builder.generator_messages(setup.task, examples, [], condition.context)) + wording
+
+        need_c = conditions[condition.name]
+        need_c.episodes += 1
+        need_c.calls_per_episode = calls_high
+        need_c.calls_low += least_gen + least_critic
+        need_c.calls_high += calls_high
+        need_c.tokens_high += tokens
+        need_c.tokens_per_episode = max(need_c.tokens_per_episode, tokens)
+
+        gen = needs.setdefault(config.generator.model, ModelNeed(config.generator.model))
+        gen.roles.add("generator")
+        gen.calls_low += least_gen
+        gen.calls_high += generator_calls
+        gen.prompt_tokens_low += least_gen * first // BYTES_PER_TOKEN
+        gen.prompt_tokens_high += gen_prompt
+        gen.completion_tokens_high += gen_completion
+        if critic is not None:
             spec = config.critic_model_of(condition)
             need = needs.setdefault(spec, ModelNeed(spec))
             need.roles.add("critic")
-            need.calls_low += votes
-            need.calls_high += rounds * votes
-            need.prompt_tokens_low += votes * (critic_prompt - FEEDBACK_FACTOR * generator_max) // BYTES_PER_TOKEN
-            need.prompt_tokens_high += rounds * votes * critic_prompt
-            need.completion_tokens_high += rounds * votes * critic_max
+            need.calls_low += least_critic
+            need.calls_high += critic_calls
+            need.prompt_tokens_low += least_critic * critic_base // BYTES_PER_TOKEN
+            need.prompt_tokens_high += crit_prompt
+            need.completion_tokens_high += crit_completion
     for need in needs.values():
         _price(need, prices, batch=config.batch.enabled)
-    return RunEstimate(len(todo), len(plan.jobs) - len(todo), tuple(needs.values()), batch=config.batch.enabled)
+    return RunEstimate(len(todo), len(plan.jobs) - len(todo), tuple(needs.values()), batch=config.batch.enabled,
+                       conditions=tuple(c for c in conditions.values() if c.episodes))
+
+
+def _schema_bytes(plan: RunPlan, task: Any) -> int:
+    """The plan schema sent with a constrained request (it counts towards the prompt on most servers)."""
+    from planner_loop.domains.extraction import plan_json_schema
+
+    return len(json.dumps(plan_json_schema(plan.domain, task)).encode("utf-8"))
 
 
 def _price(need: ModelNeed, prices: PriceTable, *, batch: bool = False) -> None:
@@ -178,10 +273,15 @@ def describe(estimate: RunEstimate) -> list[str]:
                      f"prompt tokens ~{need.prompt_tokens_low:,} up to {need.prompt_tokens_high:,}, "
                      f"completion tokens up to {need.completion_tokens_high:,}, "
                      f"cost {money(need.cost_low)} (first rounds) up to {money(need.cost_high)}")
+    for need_c in estimate.conditions:
+        lines.append(f"  condition {need_c.name} ({need_c.strategy}): at most {need_c.calls_per_episode:,} calls "
+                     f"and {need_c.tokens_per_episode:,} tokens an episode; {need_c.calls_low:,}-"
+                     f"{need_c.calls_high:,} calls, up to {need_c.tokens_high:,} tokens for {need_c.episodes} episodes")
     lines.append(f"  total: {estimate.total('calls_low'):,}-{estimate.total('calls_high'):,} calls, "
-                 f"up to {estimate.total('prompt_tokens_high') + estimate.total('completion_tokens_high'):,} tokens, "
+                 f"up to {estimate.tokens_high():,} tokens, "
                  f"up to {money(estimate.total('cost_high'))}"
                  + (" at Batch API prices (half the live rate)" if estimate.batch else ""))
-    lines.append("  bounds: every round runs, every reply is max_tokens long, 1 token per prompt byte; "
-                 "the low figures assume every first plan is accepted")
+    lines.append("  bounds: every round (sample, review, expansion, tool call) the strategy and budget allow runs, "
+                 "every reply is max_tokens long, 1 token per prompt byte; the low figures assume every first "
+                 "answer ends its episode")
     return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from planner_loop.llm.wrappers import Spend
 
 if TYPE_CHECKING:
-    from planner_loop.llm import CallLog
+    from planner_loop.llm import CallLog, PriceTable
     from planner_loop.orchestration import RunPlan
 
 PAID_CACHE_STATES = ("write", "off")
@@ -34,16 +34,60 @@ class RunProgress:
     retries: int = 0
     rate_limited: int = 0
     cost_usd: float | None = None
+    """Dollars so far; None when a model had no price (``unpriced`` names them)."""
     elapsed_s: float = 0.0
     eta_s: float | None = None
+    unpriced: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class EarlierSpend:
+    """What earlier sessions of a resumed run paid: calls, dollars (None: none priced), unpriced model specs."""
 
-def recorded_spend(calls_path: Path) -> tuple[int, float | None]:
+    calls: int = 0
+    cost_usd: float | None = None
+    unpriced: tuple[str, ...] = ()
+
+
+def price_names(specs: Iterable[str]) -> tuple[str, ...]:
+    """The names model specs are priced by (``openai:gpt-4o@URL`` -> ``gpt-4o``), sorted."""
+    import os
+
+    from planner_loop.errors import ConfigError
+    from planner_loop.llm import parse_spec
+
+    names = set()
+    for spec in specs:
+        try:
+            names.add(parse_spec(spec, os.environ).model)
+        except ConfigError:
+            names.add(spec)
+    return tuple(sorted(names))
+
+
+def unpriced_specs(plan: RunPlan, prices: PriceTable) -> tuple[str, ...]:
+    """The run's models (generator, critics) on an endpoint without a price: their dollars are unknown."""
+    import os
+
+    from planner_loop.llm import parse_spec
+    from planner_loop.llm.pricing import price_for
+
+    config = plan.config
+    specs = {config.generator.model, *(config.critic_model_of(c) for c in config.conditions if c.verifier == "llm")}
+    found = []
+    for spec in sorted(specs):
+        parsed = parse_spec(spec, os.environ)
+        if parsed.kind != "local" and price_for(prices, parsed.model) is None:
+            found.append(spec)
+    return tuple(found)
+
+
+def recorded_spend(calls_path: Path) -> EarlierSpend:
     """Paid calls and dollars in an existing ``calls.jsonl`` (earlier sessions of a resumed run)."""
     if not calls_path.exists():
-        return 0, None
+        return EarlierSpend()
     calls, cost = 0, None
+    unpriced: set[str] = set()
     with calls_path.open("rb") as source:
         for raw in source:
             try:
@@ -54,14 +98,16 @@ def recorded_spend(calls_path: Path) -> tuple[int, float | None]:
                 calls += 1
                 if record.get("cost_usd") is not None:
                     cost = (cost or 0.0) + float(record["cost_usd"])
-    return calls, cost
+                else:
+                    unpriced.add(str(record.get("model")))
+    return EarlierSpend(calls, cost, tuple(sorted(unpriced)))
 
 
 class RunMeter:
     """Spend and progress counters of one run (earlier sessions included)."""
 
     def __init__(self, plan: RunPlan, records: list[dict[str, Any]], call_log: CallLog,
-                 earlier: tuple[int, float | None], *, priced: bool) -> None:
+                 earlier: EarlierSpend, *, priced: bool, prices: PriceTable | None = None) -> None:
         self.total = len(plan.jobs)
         self.skipped = len(records)
         self.done = len(records)
@@ -75,15 +121,20 @@ class RunMeter:
         self.call_log = call_log
         self.earlier = earlier
         self.priced = priced
+        self.known_unpriced = unpriced_specs(plan, prices) if prices is not None else ()
         self.started = time.monotonic()
 
     def spend(self) -> Spend:
         totals = self.call_log.summary()
-        calls, cost = self.earlier
+        calls, cost = self.earlier.calls, self.earlier.cost_usd
         session_cost = totals.cost_usd if totals.http_calls and self.priced else None
         if session_cost is not None:
             cost = (cost or 0.0) + session_cost
         return Spend(calls + totals.http_calls, cost)
+
+    def unpriced(self) -> tuple[str, ...]:
+        """Price-table names of the models with paid calls but no price (earlier sessions included)."""
+        return price_names({*self.known_unpriced, *self.earlier.unpriced, *self.call_log.summary().unpriced_models})
 
     def finished(self, record: dict[str, Any]) -> None:
         self.done += 1
@@ -97,9 +148,11 @@ class RunMeter:
         ran = self.done - self.skipped
         left = self.total - self.done
         eta = elapsed / ran * left if ran else None
+        unpriced = self.unpriced()
+        cost = None if unpriced else (self.spend().cost_usd or 0.0)
         return RunProgress(
             self.done, self.total, self.accepted, self.valid, totals.calls,
             totals.prompt_tokens + totals.completion_tokens, self.skipped,
             by_condition={n: (self.condition_done[n], t) for n, t in self.condition_total.items()},
             retries=totals.retries, rate_limited=totals.rate_limited,
-            cost_usd=self.spend().cost_usd, elapsed_s=elapsed, eta_s=eta)
+            cost_usd=cost, elapsed_s=elapsed, eta_s=eta, unpriced=unpriced)

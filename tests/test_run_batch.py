@@ -121,7 +121,8 @@ def test_a_killed_batch_run_resumes_by_polling_the_same_batch(tmp_path: Path) ->
         assert not (run_dir / "episodes.jsonl").exists() or not (run_dir / "episodes.jsonl").read_bytes()
         resumed = run_cli(*options, timeout=120)
         assert resumed.returncode == 0, resumed.stderr
-        assert "without the calls of fake (no price for it: give one with --prices FILE)" in resumed.stderr
+        assert "paid calls, cost unknown (no price for fake: give one with --prices FILE)" in resumed.stderr
+        assert "$0.0000" not in resumed.stderr
         created = server.batch.batches_created
     assert (run_dir / "episodes.jsonl").read_bytes() == live
     listed = batches(run_dir)
@@ -152,3 +153,36 @@ def test_the_dry_run_prices_a_batch_run_at_half(tmp_path: Path) -> None:
     assert batch_estimate.total("calls_high") == live_estimate.total("calls_high")
     assert batch_estimate.total("cost_high") == pytest.approx(live_estimate.total("cost_high") / 2)
     assert "at Batch API prices" in describe(batch_estimate)[-2] and "Batch" not in "".join(describe(live_estimate))
+
+
+def test_a_resumed_priced_batch_run_prices_its_cached_replies_at_the_batch_rate(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  fake: {input: 1000.0, output: 1000.0}\n")
+    with FakeOpenAIServer(ScriptedReplies(GENERATOR, CRITIC), batch_delay_s=0.02) as server:
+        config = write_config(tmp_path, server.base_url, name="priced")
+        options = ["--batch", "--batch-poll", "0.02", "--prices", str(prices)]
+        full = run_cli("run", config, "--out", tmp_path / "full", *options)
+        assert full.returncode == 0, full.stderr
+        expected = (tmp_path / "full" / "episodes.jsonl").read_bytes()
+        run_dir = tmp_path / "run"
+        stopped = run_cli("run", config, "--out", run_dir, *options, "--max-calls", "6")
+        assert stopped.returncode == 3, stopped.stderr
+        resumed = run_cli("run", config, "--out", run_dir, *options)
+        assert resumed.returncode == 0, resumed.stderr
+    reads = [r for r in call_records(run_dir) if r["cache"] == "read"]
+    assert reads, "the resumed run must read replies the stopped one paid for"
+    assert (run_dir / "episodes.jsonl").read_bytes() == expected
+    costs = [r["usage"]["cost_usd"] for r in map(json.loads, expected.splitlines())]
+    assert all(c is not None and c > 0 for c in costs)
+    batch_paid = [r for r in call_records(tmp_path / "full") if r["cache"] == "write"]
+    tokens = sum(r["usage"]["prompt_tokens"] + r["usage"]["completion_tokens"] for r in batch_paid)
+    assert sum(r["cost_usd"] for r in batch_paid) == pytest.approx(tokens * 1000.0 / 1e6 / 2)   # half the live rate
+
+
+def test_the_cache_keeps_the_batch_that_answered() -> None:
+    from planner_loop.llm.cache import CachedReply
+
+    reply = CachedReply(text="put down the red block", finish_reason="stop", prompt_tokens=7, completion_tokens=5,
+                        batch_id="batch_fake_3")
+    assert CachedReply.from_json(reply.to_json()) == reply
+    assert CachedReply.from_json(CachedReply("a", "stop", 1, 1).to_json()).batch_id is None

@@ -28,6 +28,7 @@ from planner_loop.analysis.records import RunRecords, load_runs
 from planner_loop.analysis.reference import BOHNET_CITATION, VALMEEKAM_CITATION
 from planner_loop.analysis.strategies import plot_frontier, strategy_tables
 from planner_loop.analysis.tables import Table, to_markdown, write_table
+from planner_loop.analysis.unpriced import unpriced_note
 
 PLOT_FILES: dict[str, str] = {
     "accuracy": "accuracy.png",
@@ -88,10 +89,11 @@ def write_report(run_dirs: Sequence[Path | str], out_dir: Path | str) -> Report:
             plots[name] = drawn
             files.extend([drawn, *companions(drawn)])
 
+    note = unpriced_note(records)
     markdown_path = out / "report.md"
-    markdown_path.write_bytes(_markdown(records, tables, plots, out).encode("utf-8"))
+    markdown_path.write_bytes(_markdown(records, tables, plots, out, note).encode("utf-8"))
     html_path = out / "report.html"
-    html_path.write_bytes(_html(records, tables, plots).encode("utf-8"))
+    html_path.write_bytes(_html(records, tables, plots, note).encode("utf-8"))
     files.extend([markdown_path, html_path])
     return Report(out_dir=out, markdown=markdown_path, html=html_path, tables=tables,
                   files=tuple(sorted(files)), plots=tuple(plots[name] for name in PLOT_FILES if name in plots))
@@ -137,12 +139,15 @@ REFERENCES = (
 )
 
 
-def _markdown(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path], out: Path) -> str:
+def _markdown(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path], out: Path,
+              note: str | None = None) -> str:
     lines = ["# planner-loop report", "", INTRO, "", "## Runs", "",
              "| run | directory | reproduces | episodes | conditions | generator |", "| --- | --- | --- | ---: | --- | --- |"]
     for row in _runs_summary(records):
         lines.append("| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |")
     lines.append("")
+    if note is not None:
+        lines += [note, ""]
     for table in tables:
         lines += [f"## {table.title}", "", table.description, ""]
         if table.rows:
@@ -186,7 +191,7 @@ code { background: #f3f3f5; padding: 0 0.2rem; }
 """
 
 
-def _html(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path]) -> str:
+def _html(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path], note: str | None = None) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              "<title>planner-loop report</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
              "<h1>planner-loop report</h1>", f"<p>{_inline(INTRO)}</p>", "<h2>Runs</h2>",
@@ -195,6 +200,8 @@ def _html(records: RunRecords, tables: Sequence[Table], plots: dict[str, Path]) 
     for row in _runs_summary(records):
         parts.append("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>")
     parts.append("</tbody></table>")
+    if note is not None:
+        parts.append(f'<p class="unpriced">{_inline(note)}</p>')
     for table in tables:
         parts += [f'<h2 id="{table.name}">{html.escape(table.title)}</h2>', f"<p>{_inline(table.description)}</p>"]
         parts.append(to_html_footnoted(table, table.name) if table.rows

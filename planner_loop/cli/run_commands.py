@@ -168,15 +168,11 @@ def _run_with_signals(experiment: ExperimentConfig, run_dir: Path, config: Path,
 
 
 def _finish(console: Console, result: RunResult, resume: str, limits: Limits) -> None:
-    from planner_loop.cli.run_display import money
+    from planner_loop.cli.run_display import cost_text
 
     print_line = console.print
     spend = result.spend
-    spent = f"{spend.calls} paid calls, {money(spend.cost_usd)}"
-    unpriced = _unpriced_models(result.store.calls_path) if spend.calls else []
-    if unpriced:
-        spent += (f" without the calls of {', '.join(unpriced)} (no price for {'it' if len(unpriced) == 1 else 'them'}: "
-                  "give one with --prices FILE)")
+    spent = f"{spend.calls} paid calls, {cost_text(spend.cost_usd, result.unpriced)}"
     if result.stopped == "interrupted":
         print_line(f"planner-loop: interrupted: {result.saved} of {result.total} episodes saved in "
                    f"{result.store.path}; resume with: {resume}", soft_wrap=True, highlight=False, markup=False)
@@ -194,21 +190,3 @@ def _finish(console: Console, result: RunResult, resume: str, limits: Limits) ->
                soft_wrap=True, highlight=False, markup=False)
     print_line(f"next: {shlex.join(['planner-loop', 'report', str(result.store.path), '--out', str(result.store.path / 'report')])}",
                soft_wrap=True, highlight=False, markup=False)
-
-
-def _unpriced_models(calls_path: Path) -> list[str]:
-    """The price-table names of models whose paid calls had no price (so the run's cost is unknown)."""
-    import os
-
-    from planner_loop.errors import ConfigError
-    from planner_loop.llm import parse_spec
-    from planner_loop.llm.calls import read_calls
-
-    names = set()
-    for spec in {r.model for r in read_calls(calls_path).records
-                 if r.cost_usd is None and r.cache == "write" and r.error is None}:
-        try:
-            names.add(parse_spec(spec, os.environ).model)
-        except ConfigError:
-            names.add(spec)
-    return sorted(names)

@@ -19,12 +19,20 @@ def money(value: float | None) -> str:
     return "cost unknown" if value is None else f"${value:,.4f}"
 
 
+def cost_text(known_usd: float | None, unpriced: tuple[str, ...]) -> str:
+    """Dollars spent, or "cost unknown" naming the models without a price (and what the priced ones cost)."""
+    if not unpriced:
+        return money(known_usd or 0.0)
+    priced = f"; {money(known_usd)} for the priced models" if known_usd else ""
+    return f"cost unknown (no price for {', '.join(unpriced)}: give one with --prices FILE{priced})"
+
+
 def status_text(state: RunProgress) -> str:
     """One line: episodes (per condition), calls, tokens, retries, 429s, cost, ETA."""
     conditions = ", ".join(f"{name} {done}/{total}" for name, (done, total) in state.by_condition.items())
     return (f"{state.done}/{state.total} episodes ({conditions}); accepted {state.accepted}, valid {state.valid}; "
             f"{state.calls} calls, {state.tokens:,} tokens, {state.retries} retries, {state.rate_limited} 429s; "
-            f"{money(state.cost_usd)}; elapsed {_clock(state.elapsed_s)}, ETA {_clock(state.eta_s)}")
+            f"{cost_text(state.cost_usd, state.unpriced)}; elapsed {_clock(state.elapsed_s)}, ETA {_clock(state.eta_s)}")
 
 
 class RunDisplay:
@@ -59,7 +67,7 @@ class RunDisplay:
         conditions = " ".join(f"{n} {d}/{t}" for n, (d, t) in state.by_condition.items())
         self._bar.update(self._task, total=state.total, completed=state.done,
                          status=f"{conditions} · calls {state.calls} · retries {state.retries} · "
-                                f"429s {state.rate_limited} · {money(state.cost_usd)} · ETA {_clock(state.eta_s)}")
+                                f"429s {state.rate_limited} · {cost_text(state.cost_usd, state.unpriced)} · ETA {_clock(state.eta_s)}")
 
     def stop(self) -> None:
         if self._bar is not None:

@@ -92,6 +92,8 @@ class CachedReply:
     cached_prompt_tokens: int = 0
     reasoning_content: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
+    batch_id: str | None = None
+    """The Batch API job that answered (its reply is priced at the batch rate when read again)."""
 
     def to_json(self) -> str:
         """The stored JSON (optional fields only when set, so older entries and newer ones look alike)."""
@@ -105,6 +107,8 @@ class CachedReply:
             data["reasoning_content"] = clean_text(self.reasoning_content)
         if self.tool_calls:
             data["tool_calls"] = [[call.id, call.name, call.arguments] for call in self.tool_calls]
+        if self.batch_id is not None:
+            data["batch_id"] = self.batch_id
         return json.dumps(data)
 
     @classmethod
@@ -112,12 +116,14 @@ class CachedReply:
         """Read a stored entry; raises ValueError (or KeyError/TypeError) for a damaged one."""
         data: dict[str, Any] = json.loads(text)
         thought = data.get("reasoning_content")
+        batch_id = data.get("batch_id")
         return cls(text=clean_text(str(data["text"])), finish_reason=str(data["finish_reason"]),
                    prompt_tokens=int(data["prompt_tokens"]), completion_tokens=int(data["completion_tokens"]),
                    reasoning_tokens=int(data.get("reasoning_tokens", 0)),
                    cached_prompt_tokens=int(data.get("cached_prompt_tokens", 0)),
                    reasoning_content=clean_text(thought) if isinstance(thought, str) else None,
-                   tool_calls=tuple(ToolCall(str(i), str(n), str(a)) for i, n, a in data.get("tool_calls", ())))
+                   tool_calls=tuple(ToolCall(str(i), str(n), str(a)) for i, n, a in data.get("tool_calls", ())),
+                   batch_id=batch_id if isinstance(batch_id, str) else None)
 
 
 @dataclass(frozen=True)

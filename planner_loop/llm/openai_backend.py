@@ -231,10 +231,11 @@ class OpenAIChatModel:
             raise ReplayMissError(message)
         latency = time.perf_counter() - started
         cost = 0.0 if price_for(self._prices, self._request_model) is not None else None  # paid once, earlier
-        # The episode records what the reply costs, not what this read cost, so a resumed or replayed
-        # run's episodes and cost tables equal an uninterrupted run's; calls.jsonl keeps the 0 spent now.
+        # The episode records what the reply costs (at the batch rate when a batch answered it), not
+        # what this read cost, so a resumed or replayed run's episodes and cost tables equal an
+        # uninterrupted run's; calls.jsonl keeps the 0 spent now.
         reply_cost = cost_usd(self._prices, self._request_model, hit.prompt_tokens, hit.completion_tokens,
-                              hit.cached_prompt_tokens)
+                              hit.cached_prompt_tokens, batch=hit.batch_id is not None)
         self._log(call_id, role, key, messages, params, [index], texts=[hit.text], reasons=[hit.finish_reason],
                   prompt_tokens=hit.prompt_tokens, completion_tokens=hit.completion_tokens,
                   reasoning_tokens=hit.reasoning_tokens, cached_prompt_tokens=hit.cached_prompt_tokens,
@@ -243,7 +244,7 @@ class OpenAIChatModel:
                           completion_tokens=hit.completion_tokens, latency_s=latency, cached=True,
                           call_id=call_id, retries=0, cost_usd=reply_cost, reasoning_tokens=hit.reasoning_tokens,
                           cached_prompt_tokens=hit.cached_prompt_tokens, reasoning_content=hit.reasoning_content,
-                          tool_calls=hit.tool_calls)
+                          tool_calls=hit.tool_calls, batch_id=hit.batch_id)
 
     # ------------------------------------------------------------------ HTTP
     def _body(self, messages: tuple[ChatMessage, ...], params: SamplingParams, n: int,
@@ -335,7 +336,7 @@ class OpenAIChatModel:
                 self._cache.put(keys[index], self.spec, CachedReply(
                     text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok,
                     completion_tokens=c_tok, reasoning_tokens=r_tok, cached_prompt_tokens=k_tok,
-                    reasoning_content=sample.reasoning_content, tool_calls=sample.tool_calls))
+                    reasoning_content=sample.reasoning_content, tool_calls=sample.tool_calls, batch_id=batch_id))
         done = reply.samples[: len(out)]
         self._log(call_id, role, key, messages, params, list(out), texts=[s.text for s in done],
                   reasons=[s.finish_reason for s in done], prompt_tokens=reply.prompt_tokens,

@@ -20,6 +20,7 @@ from planner_loop.loop import Episode
 from planner_loop.prompts import PromptBuilder
 from planner_loop.records import StrategyRecord
 from planner_loop.strategies.params import StrategyParams, parse_params
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls
 from planner_loop.strategies.protocol import EpisodeInputs, Strategy
 
 # Strategies whose replies are a plan and nothing else: reasoning-first or tool-calling replies
@@ -43,6 +44,15 @@ class Constrained:
         self.options = parse_params(ConstrainedParams, params, self.name)
         self.inner: Strategy = build_strategy(self.options.strategy, self.options.params)
         self.params: Mapping[str, Any] = {"strategy": self.inner.name, "params": dict(self.inner.params)}
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """The wrapped strategy's bound, its prompts asking for the plan as JSON."""
+        bound: EpisodeBound = self.inner.episode_bound(condition)  # type: ignore[attr-defined]
+        return dataclasses.replace(bound, constrained=True)
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     def check_verifier(self, kind: str) -> None:
         check = getattr(self.inner, "check_verifier", None)

@@ -14,9 +14,10 @@ from planner_loop.llm.protocol import ChatMessage
 from planner_loop.loop import Episode
 from planner_loop.strategies.ledger import Ledger, answer_after, proposal_of
 from planner_loop.strategies.params import StrategyParams, parse_params, refuse_schema
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls, refinement_bound
 from planner_loop.strategies.protocol import EpisodeInputs
 from planner_loop.strategies.steps import calls_per_verdict, judge
-from planner_loop.strategies.texts import text
+from planner_loop.strategies.texts import text, texts_size
 
 
 class CotParams(StrategyParams):
@@ -37,6 +38,14 @@ class ChainOfThought:
     def __init__(self, params: Mapping[str, Any] | None = None) -> None:
         self.options = parse_params(CotParams, params, self.name)
         self.params: Mapping[str, Any] = self.options.model_dump()
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """Like ``refine``, each prompt with the reasoning instruction added."""
+        return refinement_bound(condition, texts_size(self.name))
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     async def run(self, inputs: EpisodeInputs) -> Episode:
         setup = inputs.setup

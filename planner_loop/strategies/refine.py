@@ -14,6 +14,7 @@ from typing import Any
 from planner_loop.errors import ConfigError
 from planner_loop.loop import Episode, make_round
 from planner_loop.records import RoundRecord, StrategyRecord, Usage
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls, refinement_bound
 from planner_loop.strategies.protocol import EpisodeInputs
 from planner_loop.strategies.steps import calls_per_verdict, judge, propose
 
@@ -28,6 +29,14 @@ class Refine:
             raise ConfigError(f"strategy refine takes no parameters (got {', '.join(sorted(params))}); "
                               "set max_rounds and context on the condition")
         self.params: Mapping[str, Any] = {}
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """``max_rounds`` rounds of one generator call and one verdict."""
+        return refinement_bound(condition)
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     async def run(self, inputs: EpisodeInputs) -> Episode:
         setup = inputs.setup

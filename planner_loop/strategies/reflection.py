@@ -17,8 +17,9 @@ from planner_loop.llm.protocol import ChatMessage
 from planner_loop.loop import Episode
 from planner_loop.strategies.ledger import Ledger, kept_proposal, proposal_of
 from planner_loop.strategies.params import StrategyParams, parse_params, refuse_verifier
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls
 from planner_loop.strategies.protocol import EpisodeInputs
-from planner_loop.strategies.texts import text
+from planner_loop.strategies.texts import text, texts_size
 from planner_loop.verifiers.protocol import Verdict
 
 
@@ -37,6 +38,16 @@ class Reflection:
 
     def check_verifier(self, kind: str) -> None:
         refuse_verifier(self.name, kind, ("none",), "uses no external verdict")
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """The plan and up to ``reviews`` review turns, each carrying the conversation so far."""
+        reviews = self.options.reviews
+        return EpisodeBound(generator_calls=1 + reviews, verdicts=0, carried=reviews, text_bytes=texts_size(self.name),
+                            verdicts_per_step=0, least_generator_calls=2, least_verdicts=0)
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     async def run(self, inputs: EpisodeInputs) -> Episode:
         setup = inputs.setup

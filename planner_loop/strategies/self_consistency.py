@@ -21,6 +21,7 @@ from planner_loop.loop import Episode
 from planner_loop.planning.plan import Plan
 from planner_loop.strategies.ledger import NO_VERDICT, Ledger, proposal_of
 from planner_loop.strategies.params import StrategyParams, parse_params, refuse_verifier
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls
 from planner_loop.strategies.protocol import EpisodeInputs
 from planner_loop.strategies.steps import Proposal, calls_per_verdict, judge
 from planner_loop.verifiers.protocol import Verdict
@@ -62,6 +63,17 @@ class SelfConsistency:
         """Majority needs no verifier, ``critic`` the LLM critic, ``oracle`` the sound validator."""
         refuse_verifier(self.name, kind, SELECT_VERIFIER[self.options.select],
                         f"with select: {self.options.select}")
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """``k`` samples of the first prompt, each judged unless the choice is by majority."""
+        k = self.options.k
+        judged = int(self.options.select != "majority")
+        return EpisodeBound(generator_calls=k, verdicts=k * judged, carried=0, verdicts_per_step=judged,
+                            least_generator_calls=k, least_verdicts=k * judged)
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     async def run(self, inputs: EpisodeInputs) -> Episode:
         setup = inputs.setup

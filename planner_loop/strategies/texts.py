@@ -24,3 +24,12 @@ def text(strategy: str, key: str, encoding: str = "nl", **values: str) -> str:
     if isinstance(entry, dict):
         entry = entry[encoding]
     return Template(str(entry)).substitute(values).strip()
+
+
+def texts_size(strategy: str) -> int:
+    """UTF-8 bytes of every text of ``strategy`` (all encodings): a bound on the wording it adds to a prompt."""
+    def size(entry: Any) -> int:
+        if isinstance(entry, dict):
+            return sum(size(value) for value in entry.values())
+        return len(str(entry).encode("utf-8"))
+    return size(_load().get(strategy, {}))

@@ -31,9 +31,10 @@ from planner_loop.strategies.cot import with_instruction
 from planner_loop.strategies.function_turns import function_turns
 from planner_loop.strategies.ledger import Ledger, proposal_of
 from planner_loop.strategies.params import StrategyParams, parse_params, refuse_verifier, refuse_schema
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls
 from planner_loop.strategies.protocol import EpisodeInputs
 from planner_loop.strategies.steps import calls_per_verdict, judge
-from planner_loop.strategies.texts import text
+from planner_loop.strategies.texts import text, texts_size
 from planner_loop.strategies.tools import TOOL_NAMES, answer, function_specs
 from planner_loop.verifiers.protocol import Verdict
 
@@ -89,6 +90,18 @@ class ToolUse:
 
     def check_verifier(self, kind: str) -> None:
         refuse_verifier(self.name, kind, ("none", "symbolic"), "answers its tools with the sound validator")
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """Up to ``max_tool_calls`` answered calls, then the answer and its verdict; the function
+        specs travel with every request under the ``functions`` protocol."""
+        options = self.options
+        specs = json.dumps(function_specs(options.tools)) if options.protocol == "functions" else ""
+        return EpisodeBound(generator_calls=options.max_tool_calls + 1, verdicts=1, carried=options.max_tool_calls,
+                            text_bytes=texts_size(self.name) + len(specs.encode("utf-8")))
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     async def run(self, inputs: EpisodeInputs) -> Episode:
         setup = inputs.setup

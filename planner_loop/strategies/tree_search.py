@@ -28,9 +28,10 @@ from planner_loop.strategies.cot import with_instruction
 from planner_loop.strategies.heuristics import HEURISTICS, Heuristic
 from planner_loop.strategies.ledger import Ledger
 from planner_loop.strategies.params import StrategyParams, parse_params, refuse_verifier, refuse_schema
+from planner_loop.strategies.bounds import BoundedCondition, EpisodeBound, max_calls
 from planner_loop.strategies.protocol import EpisodeInputs
 from planner_loop.strategies.steps import Proposal, calls_per_verdict, judge
-from planner_loop.strategies.texts import text
+from planner_loop.strategies.texts import text, texts_size
 from planner_loop.verifiers.protocol import Verdict
 
 
@@ -79,6 +80,20 @@ class TreeSearch:
     def check_verifier(self, kind: str) -> None:
         allowed = ("llm",) if self.options.scorer == "critic" else ("none",)
         refuse_verifier(self.name, kind, allowed, f"with scorer: {self.options.scorer}")
+
+    def episode_bound(self, condition: BoundedCondition) -> EpisodeBound:
+        """One expansion at the root, then up to ``breadth`` per level for ``depth - 1`` levels; the
+        critic judges each of an expansion's ``proposals``. A prefix holds an action of each earlier level."""
+        options = self.options
+        expansions = 1 + (options.depth - 1) * options.breadth
+        judged = options.proposals if options.scorer == "critic" else 0
+        return EpisodeBound(generator_calls=expansions, verdicts=expansions * judged, carried=options.depth - 1,
+                            text_bytes=texts_size(self.name), plan_replies=options.depth,
+                            carries_feedback=False, verdicts_per_step=judged, least_verdicts=0)
+
+    def max_calls(self, condition: BoundedCondition, verifier_calls_per_verdict: int) -> int:
+        """Most model calls of one episode (critic votes included), capped by the condition's budget."""
+        return max_calls(self.episode_bound(condition), condition, verifier_calls_per_verdict)
 
     def _messages(self, inputs: EpisodeInputs, steps: tuple[PlanStep, ...]) -> list[ChatMessage]:
         prompts = inputs.prompts
