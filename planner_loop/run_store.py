@@ -185,10 +185,13 @@ class RunStore:
         file = self.path / MANIFEST
         try:
             return json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise ConfigError(f"{self.path} is not a run directory (no {MANIFEST})") from None
         except json.JSONDecodeError as error:
             raise ConfigError(f"unreadable manifest: {error.msg}", source=file, line=error.lineno) from None
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise ConfigError(f"unreadable manifest: {reason}", source=file) from None
 
     @classmethod
     def open(cls, path: Path, config: ExperimentConfig, *, config_file: Path | None = None) -> RunStore:

@@ -218,7 +218,10 @@ def _verdict_from_feedback(text: str) -> bool | None:
 
 def _message_rounds(entry: Mapping[str, Any], source: Path, index: int) -> list[Reply]:
     instance_id = _instance_id(entry, source, index)
-    messages = [m for m in entry.get("messages") or [] if isinstance(m, Mapping)]
+    raw = entry.get("messages") or []
+    if not isinstance(raw, list):
+        raise ConfigError(f"instance {instance_id}: 'messages' must be a list, not {type(raw).__name__}", source=source)
+    messages = [m for m in raw if isinstance(m, Mapping)]
     query = next((_text(m.get("content")) for m in messages if m.get("role") == "user"), "")
     final = _as_bool(entry.get("correct", entry.get("llm_correct", False)), source, f"instance {instance_id}")
     if entry.get("could_not_extract") is True:

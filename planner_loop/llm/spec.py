@@ -86,7 +86,10 @@ def check_base_url(url: str, where: str, key_env: str | None = None) -> str:
         host, port = parts.hostname, parts.port
         has_userinfo = "@" in parts.netloc
     except ValueError as error:
-        raise ConfigError(f"{where}: base URL {shown(url)} is not a valid URL ({redact(str(error))})") from None
+        # the parser's message quotes the host part raw, userinfo included: mask every piece of that
+        userinfo = url.partition("//")[2].split("/", 1)[0].rpartition("@")[0]
+        detail = redact(str(error), re.split(r"[\[\]:@#?]", userinfo))
+        raise ConfigError(f"{where}: base URL {shown(url)} is not a valid URL ({detail})") from None
     if has_userinfo:
         instead = f"; set {key_env} instead" if key_env else ""
         raise ConfigError(f"{where}: do not put credentials in the base URL {shown(url)}{instead}")

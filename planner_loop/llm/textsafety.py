@@ -18,7 +18,7 @@ MAX_REPLY_CHARS = 1_000_000
 TRUNCATION_MARKER = "\n[planner-loop: reply truncated at 1,000,000 characters]"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]*@")
+_URL_USERINFO = re.compile(r"(//)[^/\s@]*@")  # any "//userinfo@", even after a mangled scheme
 _AUTH_VALUE = re.compile(r"(?i)\b(authorization\s*[:=]\s*(?:bearer\s+|basic\s+)?|bearer\s+|api[_-]?key\s*[:=]\s*)[^\s,;'\"}]+")
 _KEYLIKE = re.compile(r"\b(sk|key|tok)-[A-Za-z0-9_\-*.]{4,}")
 

@@ -37,6 +37,9 @@ _UNSUPPORTED_KEYWORDS = {
     ":durative-action": "durative actions",
     ":constraints": "constraints",
 }
+_KEYWORDS = SUPPORTED_REQUIREMENTS | {":domain", ":objects", ":init", ":goal", ":requirements", ":types", ":constants",
+                                      ":predicates", ":action", ":parameters", ":precondition", ":effect"}
+_KEYWORD = re.compile(r"(?<![^\s(]):[^\s()]*")
 _UNSUPPORTED = re.compile(r"\(\s*(" + "|".join(map(re.escape, _UNSUPPORTED_KEYWORDS)) + r")(?![\w-])")
 
 
@@ -96,6 +99,15 @@ def check_text(src: Source) -> frozenset[str]:
         what = _UNSUPPORTED_KEYWORDS[match.group(1)]
         raise PDDLError(f"unsupported formula: {what} is outside the STRIPS fragment", source=src.name,
                         line=src.line_at(match.start()))
+    # The library's lexer reads ":objectsfoo a" as ":objects foo a"; a misspelt keyword must not add a name.
+    for keyword in _KEYWORD.finditer(src.text):
+        if keyword.group() not in _KEYWORDS:
+            raise PDDLError(f"unknown keyword {keyword.group()}", source=src.name, line=src.line_at(keyword.start()))
+    # the grammar would read "? x" as the variable ?x, and "?a?b" as two variables
+    loose = re.search(r"\?(?![a-z])|(?<![\s(])\?", src.text)
+    if loose:
+        raise PDDLError("'?' must start a variable name: a letter right after it, a space or '(' before it",
+                        source=src.name, line=src.line_at(loose.start()))
     depth = 0
     for paren in re.finditer(r"[()]", src.text):
         depth += 1 if paren.group() == "(" else -1

@@ -118,6 +118,7 @@ def _build_domain(domain: Any, src: Source, requirements: frozenset[str]) -> PDD
     predicates: dict[str, tuple[str, ...]] = {}
     # The pddl package returns sets; keep the file's order so tasks are the same in every process.
     section = src.pos_of(r"\(\s*:predicates\b")
+    _refuse_repeated_predicate(src, section)
     for predicate in sorted(domain.predicates,
                             key=lambda p: src.pos_of(r"\(\s*" + re.escape(str(p.name).lower()) + r"(?![\w-])", section)):
         pname = str(predicate.name).lower()
@@ -149,11 +150,58 @@ def _build_domain(domain: Any, src: Source, requirements: frozenset[str]) -> PDD
                    MappingProxyType(predicates), MappingProxyType(actions))
 
 
+def _refuse_repeated_predicate(src: Source, section: int) -> None:
+    # The library keeps predicates in a set, so an exact repeat of a declaration would vanish unseen.
+    depth, seen = 0, set()
+    for match in re.compile(r"[()]|[^\s()]+").finditer(src.text, section):
+        token = match.group()
+        if token in "()":
+            depth += 1 if token == "(" else -1
+            if depth == 0:
+                return
+        elif depth == 2 and src.text[src.text.rfind("(", 0, match.start()):match.start()].strip() == "(":
+            if token in seen:
+                raise PDDLError(f"predicate '{token}' declared twice", source=src.name, line=src.line_at(match.start()))
+            seen.add(token)
+
+
+def _fits(given: str, expected: str, types: Mapping[str, str | None]) -> bool:
+    """Whether every option of type ``given`` is (a subtype of) an option of ``expected``."""
+    targets = set(type_options(expected))
+    for option in type_options(given):
+        seen: set[str] = set()
+        current: str | None = option
+        while current is not None and current not in targets and current not in seen:
+            seen.add(current)
+            current = types.get(current)
+        if current is None or current not in targets:
+            return False
+    return True
+
+
+def _refuse_repeated_parameter(src: Source, aname: str, start: int) -> None:
+    # The library keeps parameters in a mapping, so "(?x ?x)" would silently become one parameter.
+    match = re.compile(r":parameters\s*\(").search(src.text, start)
+    if match is None:
+        return
+    depth, end = 1, match.end()
+    while end < len(src.text) and depth:
+        depth += {"(": 1, ")": -1}.get(src.text[end], 0)
+        end += 1
+    seen: set[str] = set()
+    for var in re.finditer(r"\?[^\s()]+", src.text[match.end():end]):
+        if var.group() in seen:
+            raise PDDLError(f"action '{aname}': parameter {var.group()} declared twice", source=src.name,
+                            line=src.line_at(match.end() + var.start()))
+        seen.add(var.group())
+
+
 def _build_action(action: Any, src: Source, requirements: frozenset[str], types: Mapping[str, str | None],
                   constants: Mapping[str, str], predicates: Mapping[str, tuple[str, ...]]) -> ActionSchema:
     aname = str(action.name).lower()
     start = src.pos_of(r"\(\s*:action\s+" + re.escape(aname) + r"(?![\w-])")
     params: list[tuple[str, str]] = []
+    _refuse_repeated_parameter(src, aname, start)
     for parameter in action.parameters:
         var = "?" + str(parameter.name).lower()
         if any(var == v for v, _ in params):
@@ -182,6 +230,11 @@ def _build_action(action: Any, src: Source, requirements: frozenset[str], types:
         if len(terms) != len(predicates[pname]):
             raise src.error(f"action '{aname}': {context}: predicate '{pname}' takes {len(predicates[pname])} "
                             f"argument(s), got {len(terms)}", r"\(\s*" + re.escape(pname) + r"(?![\w-])", start)
+        for position, (value, expected) in enumerate(zip(terms, predicates[pname]), start=1):
+            given = dict(params).get(value) or constants[value]
+            if not _fits(given, expected, types):
+                raise src.error(f"action '{aname}': {context}: argument {position} of '{pname}' must be of type "
+                                f"'{expected}', {value} is '{given}'", r"\(\s*" + re.escape(pname) + r"(?![\w-])", start)
         return (pname, *terms)
 
     pre_pos: list[Atom] = []
