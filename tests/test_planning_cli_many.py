@@ -64,3 +64,22 @@ def test_many_plans_give_the_validators_records_byte_for_byte(tmp_path: Path) ->
         [sys.executable, "-c", "from planner_loop.cli.main import run; run()", "validate", str(DOMAIN), str(PROBLEM),
          "plans/good", "plans/crlf"], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert only_good.returncode == 0 and only_good.stdout.count("VALID") == 2
+
+
+def test_plan_paths_past_the_first_go_around_clicks_parser_in_order() -> None:
+    from planner_loop.cli.planning_commands import split_validate_argv
+
+    argv = ["validate", "--json", "d.pddl", "p.pddl", "a", "b", "c", "--all-errors", "d"]
+    assert split_validate_argv(argv) == (["validate", "--json", "--all-errors", "d.pddl", "p.pddl", "a"],
+                                         ("b", "c", "d"))
+    for whole in (["validate", "d", "p", "a"], ["validate", "d", "p", "a", "b", "--", "-c"],
+                  ["validate", "d", "p", "a", "b", "--help"], ["validate", "d", "p", "a", "b", "--jsn"],
+                  ["solve", "d", "p", "a", "b"], []):
+        assert split_validate_argv(whole) == (whole, ())
+
+
+def test_an_unknown_option_among_many_plans_is_still_refused_by_the_cli(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", "from planner_loop.cli.main import run; run()", "validate", str(DOMAIN),
+         str(PROBLEM), "a.plan", "b.plan", "--jsn"], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and "--jsn" in result.stderr and "Traceback" not in result.stderr

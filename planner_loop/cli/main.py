@@ -48,8 +48,9 @@ __import__("planner_loop.cli.critic_bench_commands", fromlist=["register"]).regi
 
 def run() -> None:
     """Console-script entry point: user errors become one line on stderr and exit code 2."""
+    arguments, more_plans = planning_commands.split_validate_argv(sys.argv[1:])
     try:
-        app(standalone_mode=True)
+        app(args=arguments, standalone_mode=True, obj={planning_commands.MORE_PLANS: more_plans})
     except PlannerLoopError as error:
         message = error.describe() if isinstance(error, UserInputError) else str(error)
         print(f"planner-loop: error: {message}", file=sys.stderr)

@@ -76,8 +76,16 @@ def _diagnose(text: str) -> str:
     return "unexpected text around the action"
 
 
-def parse_plan(text: str, source: str | None = None) -> Plan:
-    """Parse plan text; malformed lines are collected in ``syntax_errors``, never raised."""
+LINE_CACHE_LIMIT = 100_000
+
+
+def parse_plan(text: str, source: str | None = None, *,
+               line_cache: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> Plan:
+    """Parse plan text; malformed lines are collected in ``syntax_errors``, never raised.
+
+    ``line_cache`` (optional) carries the parsed ``(name, args)`` of step lines from one call to the
+    next: plans of one problem share most of their lines. It grows to ``LINE_CACHE_LIMIT`` entries.
+    """
     steps: list[PlanStep] = []
     errors: list[PlanLineError] = []
     # A frozen dataclass's __init__ sets each field through object.__setattr__; filling the slots
@@ -85,7 +93,9 @@ def parse_plan(text: str, source: str | None = None) -> Plan:
     new_step = object.__new__
     set_name, set_args, set_line = PlanStep.name.__set__, PlanStep.args.__set__, PlanStep.line.__set__  # type: ignore[attr-defined]
     # Plans repeat lines a lot; share the parsed (name, args) of identical lines.
-    seen: dict[str, tuple[str, tuple[str, ...]]] = {}
+    seen: dict[str, tuple[str, tuple[str, ...]]] = line_cache if line_cache is not None else {}
+    if len(seen) >= LINE_CACHE_LIMIT:
+        seen = {}
     number = 0
     for line_no, raw in enumerate(text.splitlines(), start=1):
         content = raw.split(";", 1)[0] if ";" in raw else raw
@@ -140,12 +150,15 @@ def _read_bytes(name: str) -> bytes:
 _CHUNK = 1 << 16
 
 
-def load_plan(path: Path | str) -> Plan:
-    """Read a plan file; raises ``PlanSyntaxError`` only when the file cannot be read at all."""
+def load_plan(path: Path | str, *, line_cache: dict[str, tuple[str, tuple[str, ...]]] | None = None) -> Plan:
+    """Read a plan file; raises ``PlanSyntaxError`` only when the file cannot be read at all.
+
+    ``line_cache``: as for :func:`parse_plan`, when many plans are read in a row.
+    """
     name = path_text(path)
     try:
         text = _read_bytes(name).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise PlanSyntaxError(f"cannot read plan: {reason}", source=name) from None
-    return parse_plan(text, source=name)
+    return parse_plan(text, source=name, line_cache=line_cache)
