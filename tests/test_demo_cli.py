@@ -56,6 +56,9 @@ def test_demo_with_model_runs_the_full_study(tmp_path: Path) -> None:
     # the terminal shows the tables and where the report is
     assert "## Accuracy by condition" in result.output and "## LLM critic on final plans" in result.output
     assert str(out / "report" / "report.html") in result.output
+    # 4 instances are not the paper's 100 (or 50): its figures are shown apart from ours, not beside them
+    published = result.output.split("## Published figures", 1)[1]
+    assert "LLM+LLM 55/100" in published and "38/45 (84.4%)" in published and "first error 43/50" in published
     check_report(out / "report")
 
 

@@ -153,3 +153,26 @@ def critic_reference(study: str | None, system: str, *, stepwise: bool, votes: i
     if study == "valmeekam2023" and system == "llm+llm" and not stepwise and votes == 1:
         return VALMEEKAM_TABLE2
     return None
+
+
+def published_summary(study: str) -> list[str]:
+    """The reference study's headline figures as lines, for runs whose protocol differs from the paper's
+    (they are then not placed beside our numbers); ``[]`` for a study without published figures."""
+    if study in ("demo", "valmeekam2023"):
+        t1, t2, t3 = VALMEEKAM_TABLE1, VALMEEKAM_TABLE2, VALMEEKAM_TABLE3
+        fp_rate = 100 * t2.false_positive / t2.invalid_plans
+        return [
+            f"{VALMEEKAM_CITATION}; GPT-4 as generator and critic:",
+            f"- Table 1 ({t1['llm-only'].n} instances): LLM only {t1['llm-only'].fraction()}, "
+            f"LLM+LLM {t1['llm+llm'].fraction()} ({t1['llm+llm'].mean_rounds:.2f} rounds), "
+            f"LLM+VAL {t1['llm+sound'].fraction()} ({t1['llm+sound'].mean_rounds:.2f} rounds)",
+            f"- Table 2: the critic's false positives {t2.false_positive}/{t2.invalid_plans} ({fp_rate:.1f}%), "
+            f"false negatives {t2.false_negative}/{t2.valid_plans}",
+            f"- Table 3 ({t3['binary'].n} instances, LLM+VAL by feedback): binary {t3['binary'].fraction()}, "
+            f"first error {t3['first-error'].fraction()}, all errors {t3['all-errors'].fraction()}",
+        ]
+    if study == "bohnet2025":
+        b = BOHNET_RESULTS
+        return [f"{BOHNET_CITATION}; Blocksworld 3-5 accuracy:",
+                "- " + ", ".join(f"{row.label} {row.accuracy_pct:.1f}%" for row in b.values())]
+    return []

@@ -68,6 +68,7 @@ def demo_command(
 
     report = write_report(run_dirs, out / "report")
     _print_tables(report)
+    _print_published(chosen, report)
     _print_locations(report)
     typer.echo("runs:    " + "\n         ".join(str(path.resolve()) for path in run_dirs))
 
@@ -120,6 +121,18 @@ def _print_tables(report: Report) -> None:
         if table.name in SUMMARY_COLUMNS and table.rows:
             typer.echo(f"\n## {table.title}\n")
             typer.echo(to_markdown(table.select(SUMMARY_COLUMNS[table.name])).rstrip("\n"))
+
+
+def _print_published(study: str, report: Report) -> None:
+    """The paper's headline figures, when none of them could stand beside ours (another protocol)."""
+    from planner_loop.analysis.reference import published_summary
+
+    beside = any(cell not in (None, "", "—") for table in report.tables for row in table.rows
+                 for column, cell in zip(table.columns, row) if column.name.startswith("paper"))
+    lines = published_summary(study)
+    if lines and not beside:
+        typer.echo("\n## Published figures (another protocol than this run's, so not beside its numbers)\n")
+        typer.echo("\n".join(lines))
 
 
 def _print_locations(report: Report) -> None:
