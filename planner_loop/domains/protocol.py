@@ -86,3 +86,19 @@ class Domain(Protocol):
     def generator(self) -> object | None:
         """This domain's problem generator (a ``planner_loop.generation`` ProblemGenerator), if any."""
         ...
+
+
+def read_plan(domain: Domain, text: str, task: Task) -> PlanExtraction:
+    """``domain.extract_plan(text, task)``, with a reader failure recorded as that reply's parse error.
+
+    Model text is adversarial and a domain's reader may come from a plugin: an exception while reading
+    one reply must fail that round (the record says which exception), not the run, and a resume that
+    replays the cached reply gets the same recorded failure instead of crashing again.
+    """
+    try:
+        return domain.extract_plan(text, task)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as error:  # recorded in the round, never hidden: see the docstring
+        return PlanExtraction(None, f"the plan reader failed on this reply: {type(error).__name__}: {error}"[:500],
+                              "none", reason="reader error")

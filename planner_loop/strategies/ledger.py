@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from planner_loop.domains.protocol import read_plan
 from planner_loop.loop import Episode, extraction_record, make_round, score_round
 from planner_loop.records import Extraction, FinalRecord, RoundRecord, StrategyRecord, Usage
 from planner_loop.strategies.steps import Proposal
@@ -51,7 +52,7 @@ def proposal_of(inputs: EpisodeInputs, completion: Completion, answer: str | Non
         recorded = Extraction(method="none", reason=missing)
         plan, parse_error = None, missing
     else:
-        extraction = inputs.domain.extract_plan(part, setup.task)
+        extraction = read_plan(inputs.domain, part, setup.task)
         recorded = extraction_record(extraction)
         plan = extraction.plan
         parse_error = None if plan is not None else (extraction.error or missing)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from planner_loop.domains.protocol import read_plan
 from planner_loop.loop import extraction_record, score_round
 from planner_loop.records import Extraction, GroundTruth, Usage
 from planner_loop.verifiers.protocol import Verdict, VerifierError, VerifyContext
@@ -39,7 +40,7 @@ async def propose(inputs: EpisodeInputs, messages: Sequence[ChatMessage],
     """Ask the generator once (``params`` default: the setup's), read the plan and score it."""
     setup = inputs.setup
     completion = (await inputs.generator.complete(messages, params or setup.generator_params))[0]
-    extraction = inputs.domain.extract_plan(completion.text, setup.task)
+    extraction = read_plan(inputs.domain, completion.text, setup.task)
     plan = extraction.plan
     parse_error = None if plan is not None else (extraction.error or "no plan found")
     recorded = extraction_record(extraction)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from planner_loop.domains.protocol import read_plan
 from planner_loop.llm.protocol import ChatMessage, Completion
 from planner_loop.loop import Episode
 from planner_loop.strategies.cot import with_instruction
@@ -134,7 +135,7 @@ class ToolUse:
                 if error is not None:
                     return ledger.finish("error", error=error)
                 return ledger.finish("accepted" if verdict.valid is True else "max_rounds")
-            extraction = inputs.domain.extract_plan(call.plan_text, setup.task)
+            extraction = read_plan(inputs.domain, call.plan_text, setup.task)
             result = answer(call.tool, extraction.plan, extraction.error, setup.task, inputs.domain, encoding)
             answered += 1
             proposal = proposal_of(inputs, completion, call.plan_text or "", missing="the tool call holds no plan")

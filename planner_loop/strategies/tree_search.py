@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from planner_loop.domains.protocol import read_plan
 from planner_loop.llm.protocol import ChatMessage
 from planner_loop.loop import Episode, extraction_record, score_round
 from planner_loop.planning.plan import Plan, PlanStep
@@ -138,7 +139,7 @@ class TreeSearch:
         task = setup.task
         messages = self._messages(inputs, node.steps)
         completion = await ledger.ask(messages)
-        extraction = inputs.domain.extract_plan(completion.text, task)
+        extraction = read_plan(inputs.domain, completion.text, task)
         proposed: list[PlanStep] = []
         for step in extraction.plan.steps if extraction.plan is not None else ():
             if step.to_pddl() not in {s.to_pddl() for s in proposed}:

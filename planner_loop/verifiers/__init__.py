@@ -12,7 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "FEEDBACK_LEVELS": "feedback", "FeedbackRenderer": "feedback",
-    "LLMCritic": "llm_critic", "read_verdict": "llm_critic",
+    "LLMCritic": "llm_critic", "read_verdict": "verdict_reader",
     "NoVerifier": "protocol", "Verdict": "protocol", "Verifier": "protocol", "VerifierError": "protocol",
     "VerifyContext": "protocol",
     "SymbolicVerifier": "symbolic",

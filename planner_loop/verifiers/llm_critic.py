@@ -21,7 +21,7 @@ from planner_loop.prompts import SolvedExample, fill, load_templates
 from planner_loop.records.usage import Usage
 from planner_loop.verifiers.feedback import FeedbackRenderer
 from planner_loop.verifiers.protocol import Verdict, VerifyContext
-from planner_loop.verifiers.verdict_reader import CriticReading, read_verdict
+from planner_loop.verifiers.verdict_reader import CriticReading, read_critic_reply
 
 if TYPE_CHECKING:
     from planner_loop.domains.protocol import Domain
@@ -217,7 +217,7 @@ class LLMCritic:
                                     seed=context.seed * 1000 + index, json_schema=schema)
             completion = (await self.model.complete(messages, params))[0]
             usages[index] = Usage.of_completion(completion)
-            return read_verdict(completion.text), completion.text, completion.call_id
+            return read_critic_reply(completion.text), completion.text, completion.call_id
 
         results = await asyncio.gather(*(one_vote(i) for i in range(self.votes)))
         tally = {"valid": sum(r.valid is True for r, _, _ in results),

@@ -44,7 +44,7 @@ class CriticReading:
 
     valid: bool | None
     feedback: str
-    reading: str      # json | verdict-line | phrase | bare | unreadable | conflicting
+    reading: str      # json | verdict-line | phrase | bare | unreadable | conflicting | reader-error
 
 
 def _word_verdict(word: str) -> bool | None:
@@ -173,3 +173,17 @@ def _read(text: str) -> CriticReading:
     if len(phrases) == 1:
         return CriticReading(phrases.pop(), text.strip(), "phrase")
     return CriticReading(None, text.strip(), "conflicting" if phrases else "unreadable")
+
+
+def read_critic_reply(text: str) -> CriticReading:
+    """:func:`read_verdict`, with a reader failure recorded as an unreadable verdict (reading ``reader-error``).
+
+    One critic reply that breaks the reader must cost that vote, not the run; a resume replaying the
+    cached reply gets the same recorded outcome.
+    """
+    try:
+        return read_verdict(text)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as error:  # recorded as the vote's reading, never hidden
+        return CriticReading(None, f"the verdict reader failed: {type(error).__name__}: {error}"[:500], "reader-error")
