@@ -76,3 +76,20 @@ def test_history_restates_attempts_in_one_prompt(tmp_path: Path) -> None:
     for earlier in record["rounds"][:3]:
         assert earlier["reply"].removesuffix("\n[PLAN END]") in last
         assert earlier["verdict"]["feedback"] in last
+
+
+def test_show_prints_the_conversation_turn_by_turn(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from planner_loop.cli.main import app
+
+    record, _ = _run(tmp_path, "conversation")
+    shown = CliRunner().invoke(app, ["show", str(tmp_path / "run"), record["key"]], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    # each feedback is a new user turn after the model's earlier reply, in order
+    positions = [shown.output.find(r["verdict"]["feedback"].splitlines()[0]) for r in record["rounds"][:3]]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    # the chat is shown once, each round adding only its new turns: one system prompt, the first user
+    # prompt plus a user turn per feedback, and each round's reply
+    assert shown.output.count("system:") == 1 and shown.output.count("user:") == 4
+    assert shown.output.count("reply:") == 4
