@@ -133,3 +133,16 @@ def test_model_specs_parse_or_refuse_without_echoing_secrets(spec: str, env: dic
     if parsed.base_url is not None:
         assert SECRET not in parsed.base_url and "@" not in parsed.base_url.split("//", 1)[-1].split("/", 1)[0]
     assert key is None or key.isprintable()
+
+
+def test_a_number_too_long_for_python_is_refused_with_its_line() -> None:
+    # found by benchmarks/fuzz.py (config kind, seed 11): int() refuses over 4,300 digits
+    from planner_loop.config.yaml_source import parse_yaml
+    from planner_loop.errors import ConfigError
+
+    try:
+        parse_yaml("name: x\nseeds: [" + "7" * 5000 + "]\n", "big.yaml")
+    except ConfigError as error:
+        assert error.describe() == "big.yaml:2: a number of more than 100 digits"
+    else:
+        raise AssertionError("a 5,000-digit number was accepted")

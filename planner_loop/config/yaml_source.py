@@ -18,6 +18,7 @@ from planner_loop.errors import ConfigError
 MAX_CONFIG_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_NODES = 200_000     # after alias expansion: refuses "billion laughs" documents
+MAX_INT_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,10 @@ def _check_tree(root: yaml.Node, source: str) -> None:
         if id(node) in sizes:
             continue
         if isinstance(node, yaml.ScalarNode):
+            # Python refuses to convert integers of over 4,300 digits (ValueError in the constructor)
+            if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INT_CHARS:
+                raise ConfigError(f"a number of more than {MAX_INT_CHARS} digits", source=source,
+                                  line=node.start_mark.line + 1)
             sizes[id(node)] = 1
             continue
         children = _children(node)
