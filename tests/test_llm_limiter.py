@@ -14,7 +14,7 @@ def test_limiter_cuts_once_per_overload_and_climbs_back() -> None:
         async with limiter.slot() as early, limiter.slot() as also_early:
             limiter.rate_limited(early)
             limiter.rate_limited(also_early)  # same overload: no second cut
-        assert limiter.limit == 18 and limiter.decreases == 1
+        assert limiter.limit == 19 and limiter.decreases == 1  # 20 * 0.95
         for _ in range(200):
             limiter.succeeded()
         assert limiter.limit == 20

@@ -25,11 +25,11 @@ class Slot:
 class AdaptiveLimiter:
     """An asyncio concurrency limit that backs off on rate limits and climbs back.
 
-    ``decrease`` is gentle (0.9) because a 429 from an OpenAI-style server costs only a short wait:
+    ``decrease`` is gentle (0.95) because a 429 from an OpenAI-style server costs only a short wait:
     staying near the server's capacity matters more than draining fast.
     """
 
-    def __init__(self, max_limit: int, *, min_limit: int = 1, decrease: float = 0.9) -> None:
+    def __init__(self, max_limit: int, *, min_limit: int = 1, decrease: float = 0.95) -> None:
         if max_limit < 1 or min_limit < 1 or min_limit > max_limit:
             raise ValueError("need 1 <= min_limit <= max_limit")
         if not 0 < decrease < 1:

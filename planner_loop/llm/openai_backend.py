@@ -29,11 +29,16 @@ from planner_loop.llm.openai_wire import call_id as make_call_id
 from planner_loop.llm.pricing import PriceTable, cost_usd, load_price_table, price_for
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
 from planner_loop.llm.reply import check_completion, is_reasoning_model, read_completion, refused_parameter
-from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, async_retrying, is_quota_error
+from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, is_quota_error, retried
 from planner_loop.llm.spec import is_loopback
 from planner_loop.llm.transport import Transport, TransportError
 
-CONNECTIONS_PER_CLIENT = 64
+def http_client(*, trust_env: bool) -> Any:
+    """The HTTP client under the ``openai`` client: its aiohttp transport (the ``openai[aiohttp]`` extra),
+    which costs a third of the CPU per call of the default one at high concurrency and keeps one pool
+    for any number of connections (``benchmarks/llm_overhead.py``); ``trust_env`` takes proxies from
+    the environment."""
+    return openai.DefaultAioHttpClient(trust_env=trust_env)
 
 
 class _NRejected(ModelError):
@@ -91,8 +96,6 @@ class OpenAIChatModel:
         # api.openai.com rejects max_tokens for newer models; other servers mostly know only max_tokens.
         self._use_max_completion_tokens = reasoning or (base_url is not None and "api.openai.com" in base_url)
         self._client: openai.AsyncOpenAI | None = None
-        self._shards: list[openai.AsyncOpenAI] = []
-        self._turn = 0
         self._client_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -103,7 +106,6 @@ class OpenAIChatModel:
         if self._loop is not loop:
             self._loop = loop
             self._client = None
-            self._shards = []
             self._limiter = AdaptiveLimiter(self._concurrency)
             self._client_lock = asyncio.Lock()
 
@@ -129,35 +131,20 @@ class OpenAIChatModel:
     def _make_client(self, base_url: str | None, api_key: str | None) -> openai.AsyncOpenAI:
         # A proxy from HTTP(S)_PROXY must not capture loopback traffic (local servers, tests).
         local = base_url is not None and is_loopback(base_url)
-        http_client = openai.DefaultAsyncHttpxClient(trust_env=False) if local else None
         return openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout_s,
-                                  http_client=http_client)
+                                  http_client=http_client(trust_env=not local))
 
     async def _get_client(self) -> openai.AsyncOpenAI:
+        if self._client is not None:
+            return self._client
         async with self._client_lock:
             if self._client is None:
                 self._client = await self._open_client()
             return self._client
 
-    async def _next_client(self) -> openai.AsyncOpenAI:
-        """Round-robin over one client per :data:`CONNECTIONS_PER_CLIENT` slots: the HTTP library scans its
-        whole connection pool for every request, so one pool of 512 connections costs more CPU than the
-        calls themselves."""
-        primary = await self._get_client()
-        wanted = -(-self._concurrency // CONNECTIONS_PER_CLIENT)
-        if len(self._shards) < wanted:
-            local = self._base_url is not None and is_loopback(self._base_url)
-            self._shards = [primary] + [primary.copy(http_client=openai.DefaultAsyncHttpxClient(trust_env=not local))
-                                        for _ in range(wanted - 1)]
-        self._turn = (self._turn + 1) % len(self._shards)
-        return self._shards[self._turn]
-
     async def aclose(self) -> None:
         """Close the HTTP clients."""
         self._bind_loop()  # a client from a finished loop cannot be closed, only dropped
-        for shard in self._shards[1:]:
-            await shard.close()
-        self._shards = []
         if self._client is not None:
             await self._client.close()
             self._client = None
@@ -267,7 +254,7 @@ class OpenAIChatModel:
         """One attempt: (chat completion JSON, batch id or None)."""
         if self._transport is not None:
             return await self._transport(body)
-        client = await self._next_client()
+        client = await self._get_client()
         async with self._limiter.slot() as slot:
             try:
                 data = await self._post(client, body)
@@ -301,11 +288,14 @@ class OpenAIChatModel:
         started = time.perf_counter()
         for _ in range(3):  # the first try, then at most one more per refused parameter
             body = self._body(messages, params, n, seed)
+
+            async def attempt(body: dict[str, Any] = body) -> tuple[dict[str, Any], str | None]:
+                nonlocal attempts
+                attempts += 1
+                return await self._send(body)
+
             try:
-                async for attempt in async_retrying(self.retry):
-                    with attempt:
-                        attempts += 1
-                        data, batch_id = await self._send(body)
+                data, batch_id = await retried(self.retry, attempt)
                 break
             except (openai.OpenAIError, GarbledReplyError, TransportError) as error:
                 if self._adapt_to_refusal(error, body):
@@ -323,6 +313,7 @@ class OpenAIChatModel:
         reply = read_completion(data, len(indices))
         batch = batch_id is not None
         out: dict[int, Completion] = {}
+        to_cache: list[tuple[str, CachedReply]] = []
         mode = self._cache_mode()
         for j, (index, sample) in enumerate(zip(indices, reply.samples, strict=False)):
             p_tok, c_tok, r_tok, k_tok = reply.share(j)
@@ -332,11 +323,10 @@ class OpenAIChatModel:
                 cost_usd=cost_usd(self._prices, self._request_model, p_tok, c_tok, k_tok, batch=batch),
                 reasoning_tokens=r_tok, cached_prompt_tokens=k_tok, reasoning_content=sample.reasoning_content,
                 truncated=sample.truncated, batch_id=batch_id, tool_calls=sample.tool_calls)
-            if self._cache is not None and mode == "read-write":
-                self._cache.put(keys[index], self.spec, CachedReply(
-                    text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok,
-                    completion_tokens=c_tok, reasoning_tokens=r_tok, cached_prompt_tokens=k_tok,
-                    reasoning_content=sample.reasoning_content, tool_calls=sample.tool_calls, batch_id=batch_id))
+            to_cache.append((keys[index], CachedReply(
+                text=sample.text, finish_reason=sample.finish_reason, prompt_tokens=p_tok,
+                completion_tokens=c_tok, reasoning_tokens=r_tok, cached_prompt_tokens=k_tok,
+                reasoning_content=sample.reasoning_content, tool_calls=sample.tool_calls, batch_id=batch_id)))
         done = reply.samples[: len(out)]
         self._log(call_id, role, key, messages, params, list(out), texts=[s.text for s in done],
                   reasons=[s.finish_reason for s in done], prompt_tokens=reply.prompt_tokens,
@@ -348,6 +338,10 @@ class OpenAIChatModel:
                                 reply.cached_prompt_tokens, batch=batch),
                   latency=latency, cache="write" if mode == "read-write" else mode, retries=retries,
                   sent=body, batch_id=batch_id)
+        # Logged before it is cached: a cache that refuses the write (locked, full) must not hide a paid call.
+        if self._cache is not None and mode == "read-write":
+            for cache_key, cached in to_cache:
+                self._cache.put(cache_key, self.spec, cached)
         return out
 
     # ------------------------------------------------------------------ reporting

@@ -64,10 +64,11 @@ def describe_failure(error: BaseException, *, spec: str, base_url: str | None, r
     """One line naming the model, the endpoint and what went wrong, with the API key redacted."""
     where = f"model {spec!r} at {base_url}"
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if isinstance(error, openai.APITimeoutError):
+    refused = _socket_error(error) if isinstance(error, openai.APIConnectionError) else None
+    if isinstance(error, openai.APITimeoutError) and refused is None:
         text = f"{where}: no reply within {timeout_s:g} s{tries}"
     elif isinstance(error, openai.APIConnectionError):
-        cause = error.__cause__ or error
+        cause = refused or error.__cause__ or error
         text = f"{where}: endpoint unreachable: {type(cause).__name__}: {cause}{tries}"
     elif isinstance(error, openai.APIStatusError):
         detail = error.message
@@ -88,3 +89,18 @@ def describe_failure(error: BaseException, *, spec: str, base_url: str | None, r
     else:
         text = f"{where}: garbled reply: {error}{tries}"
     return redact(clean_text(" ".join(text.split())), [api_key] if api_key else [])
+
+
+def _socket_error(error: BaseException) -> OSError | None:
+    """The socket error (refused, unreachable host, DNS) under a connection failure, if there is one.
+
+    The aiohttp transport reports a refused connection as a connect *timeout*, so the chain of causes,
+    not the outer class, tells an unreachable endpoint from a slow one."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and not isinstance(current, TimeoutError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
+
+T = TypeVar("T")
 
 
 class GarbledReplyError(Exception):
@@ -96,3 +100,27 @@ def async_retrying(policy: RetryPolicy) -> AsyncRetrying:
         retry=retry_if_exception(is_retryable),
         reraise=True,
     )
+
+
+async def retried(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]]) -> T:
+    """``attempt()`` under ``policy``; the final error propagates unchanged.
+
+    The first try runs outside tenacity, which is entered only once it fails with a retryable error
+    and is handed that error as its first outcome, so waits and attempt counts are the policy's. Why:
+    tenacity's per-call controller is a knot of reference cycles, and at hundreds of calls in flight
+    for a second each those cycles survive into the oldest generation, whose collections then paused
+    the event loop for 0.1-0.2 s at a time (``benchmarks/llm_overhead.py``).
+    """
+    try:
+        return await attempt()
+    except Exception as error:
+        if not is_retryable(error) or policy.max_attempts == 1:
+            raise
+        first: Exception | None = error
+    async for trial in async_retrying(policy):
+        with trial:
+            if first is not None:
+                failed, first = first, None
+                raise failed
+            return await attempt()
+    raise AssertionError("tenacity re-raises the last error")  # pragma: no cover - reraise=True
