@@ -42,7 +42,9 @@ def cache_error(path: Path, error: BaseException, doing: str) -> CacheError:
     """A one-line CacheError for a sqlite/OS error while ``doing`` something with the cache at ``path``."""
     text = str(error).strip() or type(error).__name__
     if "locked" in text or "busy" in text:
-        hint = "another process holds it locked; wait for it, or check with `planner-loop cache check`"
+        hint = "another process holds it locked; wait for it to finish"
+        if doing not in ("check", "repair"):
+            hint += ", or check with `planner-loop cache check`"
     elif "malformed" in text or "not a database" in text or "corrupt" in text:
         hint = f"the file is damaged; run `planner-loop cache repair --cache {path}`"
     elif "readonly" in text or "read-only" in text or isinstance(error, PermissionError):
@@ -141,13 +143,17 @@ class ResponseCache:
 
     Safe to share between asyncio tasks (and threads: a lock guards the connection) and between
     processes (WAL journal, busy timeout). Use as a context manager or call :meth:`close`.
+
+    ``busy_timeout_s`` is how long a write waits for another process's lock before it fails with
+    :class:`CacheError` (reads are never blocked by a writer in WAL mode).
     """
 
-    def __init__(self, path: Path | str, mode: str = "read-write") -> None:
+    def __init__(self, path: Path | str, mode: str = "read-write", *, busy_timeout_s: float = 30.0) -> None:
         if mode not in CACHE_MODES:
             raise ConfigError(f"cache mode {mode!r} is not one of {', '.join(CACHE_MODES)}")
         self.path = Path(path).expanduser()
         self.mode: str = mode
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -155,8 +161,9 @@ class ResponseCache:
         if self._db is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-                db.execute("PRAGMA busy_timeout=30000")
+                db = sqlite3.connect(self.path, timeout=self.busy_timeout_s, check_same_thread=False,
+                                     isolation_level=None)
+                db.execute(f"PRAGMA busy_timeout={round(self.busy_timeout_s * 1000)}")
                 db.execute("PRAGMA journal_mode=WAL")
                 # WAL + NORMAL: durable against a killed process (what a run faces); fsync per checkpoint
                 db.execute("PRAGMA synchronous=NORMAL")
