@@ -251,6 +251,8 @@ async def _run(plan: RunPlan, store: RunStore, *, config_file: Path | None,
     models: dict[str, Any] = {}          # generator under its spec, critics under "critic:<spec>"
     watchers: list[asyncio.Task[Any]] = []
     rounds = BatchRounds() if config.batch.enabled else None    # batch mode: the run goes round by round
+    if rounds is not None:
+        meter.batch_source = rounds.pending
     try:
         for spec, role in model_roles(config):
             if spec not in shared:

@@ -17,9 +17,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner_loop.errors import ConfigError
+
+if TYPE_CHECKING:
+    from planner_loop.llm.batch import BatchStatus
 
 _EPISODE: ContextVar[str | None] = ContextVar("planner_loop_batch_episode", default=None)
 SAFETY_LINGER_S = 60.0
@@ -95,6 +98,10 @@ class BatchRounds:
             if self._in_call[key] <= 0:
                 del self._in_call[key]
             self._changed()
+
+    def pending(self) -> tuple[BatchStatus, ...]:
+        """The batches every model waits on, as their last poll found them (for progress)."""
+        return tuple(status for model in self._models for status in model.pending_batches)
 
     def _all_waiting(self) -> bool:
         return bool(self._running) and all(key in self._in_call for key in self._running)

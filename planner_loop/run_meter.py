@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from planner_loop.llm.wrappers import Spend
 
 if TYPE_CHECKING:
     from planner_loop.llm import CallLog, PriceTable
+    from planner_loop.llm.batch import BatchStatus
     from planner_loop.orchestration import RunPlan
 
 PAID_CACHE_STATES = ("write", "off")
@@ -38,6 +39,8 @@ class RunProgress:
     elapsed_s: float = 0.0
     eta_s: float | None = None
     unpriced: tuple[str, ...] = ()
+    batches: tuple[BatchStatus, ...] = ()
+    """Batch mode: the batches the run waits on, as their last poll found them (empty otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class RunMeter:
         self.priced = priced
         self.known_unpriced = unpriced_specs(plan, prices) if prices is not None else ()
         self.started = time.monotonic()
+        self.batch_source: Callable[[], tuple[BatchStatus, ...]] | None = None
+        """Batch mode: what returns the pending batches of the run's models (``BatchRounds.pending``)."""
 
     def spend(self) -> Spend:
         totals = self.call_log.summary()
@@ -155,4 +160,5 @@ class RunMeter:
             totals.prompt_tokens + totals.completion_tokens, self.skipped,
             by_condition={n: (self.condition_done[n], t) for n, t in self.condition_total.items()},
             retries=totals.retries, rate_limited=totals.rate_limited,
-            cost_usd=cost, elapsed_s=elapsed, eta_s=eta, unpriced=unpriced)
+            cost_usd=cost, elapsed_s=elapsed, eta_s=eta, unpriced=unpriced,
+            batches=self.batch_source() if self.batch_source is not None else ())

@@ -12,6 +12,7 @@ the cache is queued; the queue goes out as one batch job when every active worke
 file (e.g. ``runs/<run>/batches.json``) before anyone waits on them, so a killed process resumes
 by polling the same batches: a request found in the state file is never submitted again, unless
 its item failed, when it goes into the next batch (at most ``max_item_attempts`` batches in all).
+``pending_batches`` tells what the batches being waited on are doing (:class:`BatchStatus`, for progress).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,35 @@ class ItemOutcome:
 
     data: dict[str, Any] | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """A batch a model waits on, as its last ``batches.retrieve`` found it.
+
+    ``status`` is the API's (``validating``, ``in_progress``, ``finalizing``, ...); the counts are its
+    ``request_counts``; ``waiting_s`` is the time since the batch was submitted (by this process or,
+    for a resumed run, an earlier one).
+    """
+
+    batch_id: str
+    status: str
+    completed: int = 0
+    failed: int = 0
+    total: int = 0
+    waiting_s: float = 0.0
+
+    @classmethod
+    def of(cls, batch_id: str, batch: Any) -> BatchStatus:
+        """From a ``batches.retrieve`` reply (``request_counts`` may be missing before validation)."""
+        counts = getattr(batch, "request_counts", None)
+
+        def count(name: str) -> int:
+            value = getattr(counts, name, None)
+            return value if isinstance(value, int) else 0
+
+        return cls(batch_id, str(getattr(batch, "status", None) or "unknown"), count("completed"), count("failed"),
+                   count("total"))
 
 
 class BatchClient:
@@ -137,6 +167,7 @@ class BatchState:
         self.path = path
         self._batches: list[dict[str, Any]] = []
         self._by_request: dict[str, list[str]] = {}
+        self._submitted: dict[str, float] = {}
         if path.exists():
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -149,6 +180,8 @@ class BatchState:
 
     def _remember(self, entry: dict[str, Any]) -> None:
         self._batches.append(entry)
+        if isinstance(entry.get("submitted"), (int, float)):
+            self._submitted[entry["id"]] = float(entry["submitted"])
         for cid in entry["custom_ids"]:
             self._by_request.setdefault(cid, []).append(entry["id"])
 
@@ -163,6 +196,10 @@ class BatchState:
         temp = self.path.with_name(self.path.name + ".tmp")
         temp.write_text(json.dumps({"batches": self._batches}, indent=1), encoding="utf-8")
         os.replace(temp, self.path)
+
+    def submitted_at(self, batch_id: str) -> float | None:
+        """When ``batch_id`` was submitted (``time.time()``), if the state file says."""
+        return self._submitted.get(batch_id)
 
     @property
     def batch_ids(self) -> list[str]:
@@ -195,6 +232,7 @@ class BatchingModel:
         self._poll_waiters: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._linger: asyncio.TimerHandle | None = None
+        self._polled: dict[str, BatchStatus] = {}
         self.submitted = 0
         """Batches this object submitted (resumed ones not counted)."""
         inner.use_transport(self._send)
@@ -229,6 +267,13 @@ class BatchingModel:
         """Requests waiting for a batch result right now."""
         return self._waiting
 
+    @property
+    def pending_batches(self) -> tuple[BatchStatus, ...]:
+        """The batches this model waits on, as their last poll found them (empty when none)."""
+        now = time.time()
+        return tuple(replace(status, waiting_s=max(0.0, now - (self.state.submitted_at(batch_id) or now)))
+                     for batch_id, status in self._polled.items())
+
     # ------------------------------------------------------------------ transport
     def _bind_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -238,6 +283,7 @@ class BatchingModel:
             self._pollers.clear()
             self._poll_waiters.clear()
             self._tasks.clear()
+            self._polled.clear()
             self._waiting = 0
             self._linger = None
 
@@ -331,8 +377,10 @@ class BatchingModel:
         try:
             while True:
                 batch = await self._client.retrieve(batch_id)
+                self._polled[batch_id] = BatchStatus.of(batch_id, batch)
                 if batch.status in TERMINAL:
                     return await self._client.outcomes(batch)
                 await asyncio.sleep(self.poll_interval_s)
         finally:
+            self._polled.pop(batch_id, None)
             self._waiting -= self._poll_waiters.pop(batch_id, 0)
