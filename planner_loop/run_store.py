@@ -8,7 +8,6 @@ already paid are served by the response cache. One process at a time holds a run
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import os
@@ -21,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from planner_loop.errors import ConfigError, PlannerLoopError
+from planner_loop.errors import ConfigError, PlannerLoopError, write_failure_reason
 
 if TYPE_CHECKING:
     from planner_loop.experiment import ExperimentConfig
@@ -56,10 +55,7 @@ def redact_userinfo(text: str) -> str:
 
 def storage_message(path: Path, error: OSError) -> str:
     """One line naming the file and the reason a write failed."""
-    reason = {errno.ENOSPC: "no space left on device", errno.EROFS: "read-only file system",
-              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.EDQUOT: "disk quota exceeded"}.get(error.errno or 0, error.strerror or str(error))
-    return f"cannot write {path}: {reason}"
+    return f"cannot write {path}: {write_failure_reason(error)}"
 
 
 @contextmanager

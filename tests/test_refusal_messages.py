@@ -169,3 +169,15 @@ def test_not_a_run_directory_is_named(args: list[str], setup: str, tmp_path: Pat
     assert code == 2
     assert str(folder) in line or "notarun" in line, line
     assert not (tmp_path / "report").exists()
+
+
+def test_report_out_under_a_file_is_one_line_and_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Path(__file__).parent / "fixtures" / "runs" / "v1" / "run"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    code, output = call_cli(["report", str(run), "--out", str(blocker / "report")], capsys, monkeypatch)
+    line = one_line(output)
+    assert code == 2 and str(blocker) in line and "not a folder" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"

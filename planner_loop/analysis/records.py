@@ -115,7 +115,14 @@ def read_episode_records(run_dir: Path) -> list[tuple[int, dict[str, Any]]]:
         raise UserInputError("not a run directory", source=run_dir)
     if not path.is_file():
         raise UserInputError("no episodes.jsonl in this run directory", source=run_dir)
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        number = data.count(b"\n", 0, error.start) + 1
+        if b"\n" in data[error.start:] or data.endswith(b"\n"):
+            raise UserInputError("not UTF-8 text", source=path, line=number) from None
+        text = data[:data.rfind(b"\n") + 1].decode("utf-8", errors="replace")   # a torn last line: dropped
     lines = text.split("\n")
     records: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}

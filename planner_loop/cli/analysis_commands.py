@@ -41,8 +41,10 @@ def report_command(
 ) -> None:
     """Write the study's tables (Markdown, CSV, LaTeX), plots and a report from run directories."""
     from planner_loop.analysis.report import write_report
+    from planner_loop.errors import writing_into
 
-    report = write_report(run_dirs, out)
+    with writing_into(out):
+        report = write_report(run_dirs, out)
     _print_locations(report)
 
 

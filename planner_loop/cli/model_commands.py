@@ -64,6 +64,16 @@ def _open_cache(path: Path | None) -> ResponseCache:
 
 def stats(cache: CacheOption = None) -> None:
     """Entries, size on disk and entries per model."""
+    from planner_loop.llm.cache import CacheError
+
+    path = _cache_path(cache)
+    blocker = next((parent for parent in path.parents if parent.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise CacheError(f"no response cache file here ({blocker} is a file, not a folder)", source=path)
+    if not path.exists():   # nothing cached yet: say so, and create nothing
+        typer.echo(f"cache:   {path} (no cache file yet)")
+        typer.echo("entries: 0")
+        return
     store = _open_cache(cache)
     with store:
         summary = store.stats()
@@ -76,6 +86,10 @@ def stats(cache: CacheOption = None) -> None:
 
 def clear(cache: CacheOption = None) -> None:
     """Delete every cached response."""
+    from planner_loop.llm.cache import CacheError
+
+    if not _cache_path(cache).exists():
+        raise CacheError("no response cache file here", source=_cache_path(cache))
     store = _open_cache(cache)
     with store:
         removed = store.clear()

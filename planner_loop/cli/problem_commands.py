@@ -62,7 +62,10 @@ def generate(
     from planner_loop.generation import GenerationRequest, SizeRange, generate_problem_set, get_generator
     from planner_loop.generation.instances import parse_size_weights
 
-    generator = get_generator(domain)
+    try:
+        generator = get_generator(domain)
+    except ConfigError as error:
+        raise ConfigError(f"--domain: {error.message}") from None
     sizes: dict[str, SizeRange] = {}
     if blocks is not None:
         sizes["blocks"] = SizeRange.parse(blocks, name="blocks")
@@ -72,7 +75,7 @@ def generate(
         if not separator or not name:
             raise ConfigError(f"--size must look like NAME=RANGE (e.g. packages=2-4), got {item!r}")
         if name in sizes:
-            raise ConfigError(f"size {name!r} given twice")
+            raise ConfigError(f"--size {name!r} given twice")
         sizes[name] = SizeRange.parse(text, name=f"size {name}")
     request = GenerationRequest(
         count=count,

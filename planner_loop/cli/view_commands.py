@@ -22,16 +22,27 @@ def view_command(
 ) -> None:
     """Browse runs: tables whose cells open their episodes, a filterable episode list, transcripts."""
     import tempfile
+    from http.server import ThreadingHTTPServer
 
-    from planner_loop.viewer import build_site, serve
+    from planner_loop.viewer import Site, build_site, make_server, serve
+
+    def build(folder: Path, server: ThreadingHTTPServer | None) -> Site:
+        try:
+            return build_site(run_dirs, folder)
+        except BaseException:
+            if server is not None:
+                server.server_close()
+            raise
 
     if out is not None:
-        site = build_site(run_dirs, out)
+        server = make_server(out, port) if port is not None else None   # a busy --port is refused before writing
+        site = build(out, server)
         typer.echo(f"viewer: {site.index.resolve()}  ({site.episodes} episodes, {site.chunks} chunk files)")
-        if port is not None:
-            serve(out, port, announce=typer.echo)
+        if server is not None:
+            serve(out, announce=typer.echo, server=server)
         return
     with tempfile.TemporaryDirectory(prefix="planner-loop-view-") as folder:
-        site = build_site(run_dirs, Path(folder))
+        server = make_server(Path(folder), port or 0)
+        site = build(Path(folder), server)
         typer.echo(f"{site.episodes} episodes from " + ", ".join(str(d) for d in run_dirs))
-        serve(Path(folder), port or 0, announce=typer.echo)
+        serve(Path(folder), announce=typer.echo, server=server)

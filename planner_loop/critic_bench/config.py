@@ -98,6 +98,8 @@ def load_bench_config(path: Path | None) -> CriticBenchConfig:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as error:
         raise ConfigError(f"cannot read critic-bench config: {error.strerror}", source=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("cannot read critic-bench config: not UTF-8 text", source=path) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise ConfigError(f"not valid YAML: {getattr(error, 'problem', error)}", source=path,
@@ -105,9 +107,16 @@ def load_bench_config(path: Path | None) -> CriticBenchConfig:
     if not isinstance(data, dict):
         raise ConfigError("a critic-bench config must be a YAML mapping", source=path, line=1)
     try:
-        return CriticBenchConfig.model_validate(data)
+        config = CriticBenchConfig.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "config"
         message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{key}: {message}", source=path) from None
+    from planner_loop.domains import get_domain
+
+    try:
+        get_domain(config.domain)
+    except ConfigError as error:
+        raise ConfigError(f"domain: {error.message}", source=path) from None
+    return config

@@ -24,6 +24,7 @@ from typing import Any
 from planner_loop.critic_bench import summary
 from planner_loop.critic_bench.config import CriticBenchConfig, CriticCondition
 from planner_loop.critic_bench.plans import MUTATIONS, LabelledPlan, build_plan_set, write_plan_set
+from planner_loop.errors import ConfigError, output_error
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,11 @@ def load_set(set_spec: str, limit: int | None, config: CriticBenchConfig) -> lis
     from planner_loop.experiment import InstancesConfig, load_instances
 
     domain = get_domain(config.domain)
-    instances = load_instances(InstancesConfig(set=set_spec, limit=limit))
+    try:
+        instances = load_instances(InstancesConfig(set=set_spec, limit=limit))
+    except ConfigError as error:   # the experiment config's key is this command's --set
+        message = error.message.replace("instances.set:", "--set:", 1)
+        raise type(error)(message, source=error.source, line=error.line) from None
     return [(inst.id, domain.load_task(inst.problem), inst.problem_label) for inst in instances
             if getattr(inst, "solvable", None) is not False]
 
@@ -104,12 +109,29 @@ async def _judge(config: CriticBenchConfig, model_spec: str, rows: Sequence[Labe
         cache.close()
 
 
+def check_model(spec: str) -> None:
+    """Refuse a bad ``--model`` (unknown spec, missing key) without opening it or writing anything."""
+    import os
+
+    from planner_loop.llm.spec import parse_spec, resolve_api_key
+
+    parsed = parse_spec(spec, os.environ)
+    if parsed.kind != "local":
+        resolve_api_key(parsed, os.environ)
+    elif parsed.path is not None and not parsed.path.is_file():
+        raise ConfigError(f"model spec {spec!r}: no GGUF file at {parsed.path}")
+
+
 def run_bench(set_spec: str, out: Path, config: CriticBenchConfig, *, limit: int | None = None,
               model: str | None = None) -> BenchResult:
     """Build the set, run every critic condition on it and write the report into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    loaded = load_set(set_spec, limit, config)
-    rows = build(set_spec, limit, config, out)
+    loaded = load_set(set_spec, limit, config)   # every refusal comes before anything is written
+    check_model(model or config.model)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        rows = build(set_spec, limit, config, out)
+    except OSError as error:
+        raise output_error(out, error) from None
     tasks = {ident: task for ident, task, _ in loaded}
     verdicts = asyncio.run(_judge(config, model or config.model, rows, tasks, out))
     (out / "verdicts.jsonl").write_text("".join(json.dumps(v, sort_keys=True) + "\n" for v in verdicts),

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from planner_loop.errors import UserInputError
+from planner_loop.errors import UserInputError, writing_into
 
 FORMATS: tuple[str, ...] = ("inspect", "csv", "parquet")
 _NEEDS = {"inspect": ("inspect_ai", "inspect"), "parquet": ("pyarrow", "parquet")}
@@ -44,13 +44,16 @@ def export_run(run_dir: Path | str, format: str, out_dir: Path | str) -> list[Pa
     run = Path(run_dir)
     out = Path(out_dir)
     manifest, records = _records(run)
-    if format == "inspect":
-        from planner_loop.export.inspect_log import write_inspect_logs
+    if not records:
+        raise ExportError("no episode recorded yet; nothing to export", source=run / "episodes.jsonl")
+    with writing_into(out):
+        if format == "inspect":
+            from planner_loop.export.inspect_log import write_inspect_logs
 
-        return write_inspect_logs(manifest, records, out)
-    from planner_loop.export.rows import write_csv, write_parquet
+            return write_inspect_logs(manifest, records, out)
+        from planner_loop.export.rows import write_csv, write_parquet
 
-    name = str(manifest.get("name") or run.name)
-    if format == "csv":
-        return [write_csv(records, out / f"{name}.rounds.csv")]
-    return [write_parquet(records, out / f"{name}.rounds.parquet")]
+        name = str(manifest.get("name") or run.name)
+        if format == "csv":
+            return [write_csv(records, out / f"{name}.rounds.csv")]
+        return [write_parquet(records, out / f"{name}.rounds.parquet")]

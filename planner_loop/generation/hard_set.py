@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from planner_loop.errors import ConfigError
+from planner_loop.errors import ConfigError, writing_into
 from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, ProblemGenerator
 from planner_loop.generation.problem_set import OPTIMAL_PLANNER, check_out_dir, write_problem_set
 
@@ -112,7 +112,8 @@ def write_hard_set(out_dir: Path, selection: HardSelection, generator: ProblemGe
                    *, overwrite: bool = False) -> Path:
     """Write the kept instances, ``manifest.jsonl`` and ``selection.json``; return the manifest path."""
     check_out_dir(out_dir, overwrite=overwrite)
-    manifest = write_problem_set(out_dir, selection.instances, generator, request, overwrite=overwrite)
-    text = json.dumps(selection.summary(), indent=2) + "\n"
-    (out_dir / SELECTION_NAME).write_bytes(text.encode("utf-8"))
+    with writing_into(out_dir):
+        manifest = write_problem_set(out_dir, selection.instances, generator, request, overwrite=overwrite)
+        text = json.dumps(selection.summary(), indent=2) + "\n"
+        (out_dir / SELECTION_NAME).write_bytes(text.encode("utf-8"))
     return manifest

@@ -87,6 +87,8 @@ def parse_size_weights(text: str, *, name: str = "weights") -> dict[int, int]:
         if int(size) in weights:
             raise ConfigError(f"--{name}: size {int(size)} given twice")
         weights[int(size)] = int(weight)
+    if not any(weights.values()):
+        raise ConfigError(f"--{name}: the weights must not all be zero, got {text!r}")
     return weights
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from planner_loop.errors import ConfigError
+from planner_loop.errors import ConfigError, writing_into
 from planner_loop.generation.instances import GeneratedInstance, GenerationRequest, ProblemGenerator
 
 MANIFEST_NAME = "manifest.jsonl"
@@ -93,6 +93,9 @@ def check_out_dir(out_dir: Path, *, overwrite: bool) -> bool:
     """Whether ``out_dir`` already holds a set; raises :class:`ConfigError` if it does and not ``overwrite``."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} exists and is not a directory")
+    blocker = next((parent for parent in out_dir.parents if parent.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ConfigError(f"--out {out_dir}: {blocker} is a file, not a directory")
     if not out_dir.is_dir():
         return False
     if not any(out_dir.glob("*.pddl")) and not (out_dir / MANIFEST_NAME).exists():
@@ -134,13 +137,14 @@ def write_problem_set(
     first removes the files the old manifest lists.
     """
     _clear_previous_set(out_dir, overwrite)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for instance in instances:
-        (out_dir / instance.file_name).write_bytes(instance.pddl.encode("utf-8"))
-        lines.append(json.dumps(manifest_record(instance, generator, request)))
-    manifest = out_dir / MANIFEST_NAME
-    manifest.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    with writing_into(out_dir):   # a failed write leaves no half set behind
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for instance in instances:
+            (out_dir / instance.file_name).write_bytes(instance.pddl.encode("utf-8"))
+            lines.append(json.dumps(manifest_record(instance, generator, request)))
+        manifest = out_dir / MANIFEST_NAME
+        manifest.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
     return manifest
 
 

@@ -47,7 +47,7 @@ def cache_error(path: Path, error: BaseException, doing: str) -> CacheError:
             hint += ", or check with `planner-loop cache check`"
     elif "malformed" in text or "not a database" in text or "corrupt" in text:
         hint = f"the file is damaged; run `planner-loop cache repair --cache {path}`"
-    elif "readonly" in text or "read-only" in text or isinstance(error, PermissionError):
+    elif "readonly" in text.lower() or "read-only" in text.lower() or isinstance(error, PermissionError):
         hint = "the file or its directory is not writable"
     elif "disk" in text and "full" in text or getattr(error, "errno", None) == 28:
         hint = "the disk is full; free space and resume"

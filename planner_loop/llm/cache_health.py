@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +116,11 @@ def repair_cache(path: Path, *, busy_timeout_s: float = 5.0) -> RepairReport:
     claim = _claim_writes(path, busy_timeout_s, "repair")
     try:
         kept, dropped = _copy_entries(path, fresh, busy_timeout_s)
+    except (OSError, sqlite3.Error) as error:   # e.g. a read-only folder: the original is left as it was
+        for leftover in (fresh, Path(str(fresh) + "-wal"), Path(str(fresh) + "-shm")):
+            with suppress(OSError):
+                leftover.unlink(missing_ok=True)
+        raise cache_error(path, error, "repair") from None
     finally:
         if claim is not None:
             claim.close()

@@ -25,6 +25,7 @@ from typing import Any
 from planner_loop.analysis.metrics import all_tables
 from planner_loop.analysis.records import RunRecords, load_runs, read_episode_records
 from planner_loop.analysis.tables import Table
+from planner_loop.errors import UserInputError, writing_into
 from planner_loop.viewer.states import TaskResolver, goal_literals, highlight_spans, initial_state, plan_trace
 
 CHUNK_SIZE = 50
@@ -84,7 +85,15 @@ def size_text(instance: Mapping[str, Any]) -> str:
 def build_site(run_dirs: Sequence[Path | str], out_dir: Path | str, *, chunk_size: int = CHUNK_SIZE) -> Site:
     """Write the viewer for ``run_dirs`` into ``out_dir``; open ``out_dir/index.html``."""
     records = load_runs(run_dirs)
+    if records.episodes.empty:
+        raise UserInputError("no episode recorded yet; nothing to view",
+                             source=", ".join(str(Path(d) / "episodes.jsonl") for d in run_dirs))
     out = Path(out_dir)
+    with writing_into(out):
+        return _write_site(records, out, chunk_size)
+
+
+def _write_site(records: RunRecords, out: Path, chunk_size: int) -> Site:
     data_dir = out / "data"
     if data_dir.is_dir():
         shutil.rmtree(data_dir)   # stale chunks of a bigger earlier build must not linger
