@@ -5,28 +5,40 @@
    C/L. The bare ``openai`` client driven the same way is measured too. The fake server runs in a child
    process so it does not share the interpreter lock with the client.
 2. Scale: C = 512 workers against L = 1 s through the whole layer (response cache read-write and call
-   log on); the limit is C/L.
+   log on); the limit is C/L. Measured twice: *sustained* (workers start spread over one latency, as
+   the episodes of a running study are; calls finishing inside a fixed window after two more latencies
+   are counted) and *cold burst* (all C workers start at the same instant, a fixed number of calls).
 3. Adaptive concurrency: C workers against a server that answers 429 (with Retry-After) whenever more
    than K requests are in flight; the limit is the server's capacity K/L, and no call may fail.
+   Sustained, as in 2.
 4. Embedded model: generated tokens/s through the layer (openai client -> loopback HTTP ->
    llama.cpp server) versus the very same llama.cpp server called in-process
    (``handle_chat_completions``): same weights, threads and prompts, runs interleaved, order
    alternating between rounds.
 
+Why two figures at scale: when C workers fire at one instant, their replies come back as one burst
+each round and the last of a burst waits for the client to process the C - 1 before it, so every
+round takes L plus about C/2 times the client's CPU per call until the bursts smear out; the
+sustained window measures the rate a running study holds.
+
 Usage: ``.venv/bin/python benchmarks/llm_overhead.py [--calls 3200] [--latency 0.2] [--concurrency 64]
-[--rounds 5] [--skip-embedded] [--skip-scale] [--skip-adaptive]``
+[--rounds 5] [--scale-window 6] [--scale-calls 3072] [--adaptive-window 10] [--skip-embedded]
+[--skip-scale] [--skip-adaptive]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import openai
@@ -34,6 +46,7 @@ import openai
 from planner_loop.errors import ModelError
 from planner_loop.llm import CallLog, ChatMessage, ResponseCache, SamplingParams, open_model
 from planner_loop.llm.embedded import LocalChatModel, LocalServerConfig
+from planner_loop.llm.openai_backend import OpenAIChatModel
 
 SERVER_CHILD = """
 import sys
@@ -84,6 +97,62 @@ async def layer_throughput(base_url: str, calls: int, concurrency: int, log_path
     return calls / elapsed, cpu / calls * 1000
 
 
+@dataclass(frozen=True)
+class Sustained:
+    """Calls finishing inside the measured window, and what they cost."""
+
+    rate: float
+    cpu_ms: float
+    latency_median: float
+    latency_p99: float
+    failed: int
+    started: int
+    errors: tuple[str, ...] = ()
+
+
+async def sustained(complete: Callable[[str], Awaitable[str]], concurrency: int, latency: float,
+                    window: float) -> Sustained:
+    """C workers, started spread over one latency, call back to back; calls that finish between
+    3 L and 3 L + ``window`` after the start are counted (client CPU is read at both edges)."""
+    start = time.perf_counter()
+    opens, closes = start + 3 * latency, start + 3 * latency + window
+    ends: list[float] = []
+    latencies: list[float] = []
+    cpu: dict[str, float] = {}
+    counter = itertools.count()
+    failed = 0
+    errors: list[str] = []
+
+    async def mark(at: float, edge: str) -> None:
+        await asyncio.sleep(at - time.perf_counter())
+        cpu[edge] = time.process_time()
+
+    async def worker(index: int) -> None:
+        nonlocal failed
+        await asyncio.sleep(index * latency / concurrency)
+        while time.perf_counter() < closes:
+            call = next(counter)
+            sent = time.perf_counter()
+            try:
+                text = await complete(f"q{call}")
+            except ModelError as error:  # counted: the benchmark reports failed calls
+                failed += 1
+                errors.append(str(error))
+                continue
+            assert text == f"ok q{call}", text
+            end = time.perf_counter()
+            if opens <= end <= closes:
+                ends.append(end)
+                latencies.append(end - sent)
+
+    await asyncio.gather(mark(opens, "open"), mark(closes, "close"), *(worker(w) for w in range(concurrency)))
+    latencies.sort()
+    return Sustained(rate=len(ends) / window, cpu_ms=(cpu["close"] - cpu["open"]) / len(ends) * 1000,
+                     latency_median=statistics.median(latencies),
+                     latency_p99=latencies[int(len(latencies) * 0.99)], failed=failed, started=next(counter),
+                     errors=tuple(sorted(set(errors))))
+
+
 async def bare_client_throughput(base_url: str, calls: int, concurrency: int) -> tuple[float, float]:
     """Baseline: the bare openai client driven by the same C workers, no cache/retry/log layer."""
     client = openai.AsyncOpenAI(api_key="x", base_url=base_url, max_retries=0, timeout=30,
@@ -127,54 +196,60 @@ def throughput(calls: int, latency: float, concurrency: int) -> None:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
-def scale(calls: int, latency: float, concurrency: int) -> None:
+async def layer_sustained(base_url: str, concurrency: int, latency: float, window: float, log: CallLog,
+                          cache: ResponseCache | None) -> tuple[Sustained, OpenAIChatModel]:
+    model = open_model(f"openai:fake@{base_url}", cache=cache, call_log=log, concurrency=concurrency,
+                       timeout_s=30, env={})
+    assert isinstance(model, OpenAIChatModel)
+    params = SamplingParams()
+
+    async def complete(text: str) -> str:
+        return (await model.complete([ChatMessage("user", text)], params))[0].text
+
+    result = await sustained(complete, concurrency, latency, window)
+    await model.aclose()
+    return result, model
+
+
+def scale(window: float, calls: int, latency: float, concurrency: int) -> None:
+    limit = concurrency / latency
+    child, base_url = start_server(latency)
+    with tempfile.TemporaryDirectory() as tmp:
+        with ResponseCache(Path(tmp) / "cache.sqlite") as cache:
+            held, _ = asyncio.run(layer_sustained(base_url, concurrency, latency, window,
+                                                  CallLog(Path(tmp) / "calls.jsonl"), cache))
+    requests, in_flight, _ = stop_server(child)
+    print(f"scale: L={latency:g} s, C={concurrency} workers, cache read-write, call log on")
+    print(f"  sustained ({window:g} s window after a {3 * latency:g} s ramp): {held.rate:.1f} calls/s; "
+          f"limit C/L = {limit:.1f}; ratio = {held.rate / limit:.3f}; latency median {held.latency_median:.3f} s, "
+          f"p99 {held.latency_p99:.3f} s; client CPU {held.cpu_ms:.2f} ms/call; failed {held.failed}; "
+          f"server saw {requests} requests, at most {in_flight} at once; load average {os.getloadavg()[0]:.1f}")
+    if calls <= 0:
+        return
     child, base_url = start_server(latency)
     with tempfile.TemporaryDirectory() as tmp:
         with ResponseCache(Path(tmp) / "cache.sqlite") as cache:
             rate, cpu = asyncio.run(layer_throughput(base_url, calls, concurrency, Path(tmp) / "calls.jsonl", cache))
-    requests, in_flight, _ = stop_server(child)
-    limit = concurrency / latency
-    print(f"scale: L={latency:g} s, C={concurrency} workers, {calls} calls (+{concurrency} warm-up), "
-          f"cache read-write, call log on")
-    print(f"  layer: {rate:.1f} calls/s; limit C/L = {limit:.1f}; ratio = {rate / limit:.3f} "
-          f"(server saw {requests} requests, at most {in_flight} at once); client CPU {cpu:.2f} ms/call; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    stop_server(child)
+    print(f"  cold burst (all {concurrency} start at once after a warm-up, {calls} calls): {rate:.1f} calls/s; "
+          f"ratio = {rate / limit:.3f}; client CPU {cpu:.2f} ms/call")
 
 
-async def adaptive_run(base_url: str, calls: int, workers: int) -> tuple[float, int, int, int, int]:
-    log = CallLog(None)
-    model = open_model(f"openai:fake@{base_url}", cache=None, call_log=log, concurrency=workers, timeout_s=30,
-                       env={})
-    params = SamplingParams()
-    failed = 0
-
-    async def worker(first: int) -> None:
-        nonlocal failed
-        for i in range(first, calls, workers):
-            try:
-                [reply] = await model.complete([ChatMessage("user", f"q{i}")], params)
-                assert reply.text == f"ok q{i}"
-            except ModelError:  # counted: the benchmark reports failed calls
-                failed += 1
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker(w) for w in range(workers)))
-    elapsed = time.perf_counter() - start
-    limiter = model.limiter
-    await model.aclose()
-    return calls / elapsed, failed, limiter.lowest, limiter.decreases, log.summary().retries
-
-
-def adaptive(calls: int, latency: float, capacity: int, workers: int) -> None:
+def adaptive(window: float, latency: float, capacity: int, workers: int) -> None:
     child, base_url = start_server(latency, capacity)
-    rate, failed, lowest, decreases, retries = asyncio.run(adaptive_run(base_url, calls, workers))
+    log = CallLog(None)
+    held, model = asyncio.run(layer_sustained(base_url, workers, latency, window, log, None))
     requests, in_flight, limited = stop_server(child)
+    limiter = model.limiter
     limit = capacity / latency
     print(f"adaptive: server capacity K={capacity} at L={latency * 1000:.0f} ms (429 + Retry-After above K), "
-          f"{workers} workers, {calls} calls")
-    print(f"  layer: {rate:.1f} calls/s; capacity K/L = {limit:.1f}; ratio = {rate / limit:.3f}; failed calls "
-          f"{failed}; 429s {limited} of {requests} requests; limit cut {decreases} times, lowest {lowest}; "
-          f"retries {retries}; at most {in_flight} served at once; load average {os.getloadavg()[0]:.1f}")
+          f"{workers} workers, sustained over {window:g} s after a {3 * latency:g} s ramp")
+    print(f"  layer: {held.rate:.1f} calls/s; capacity K/L = {limit:.1f}; ratio = {held.rate / limit:.3f}; "
+          f"failed calls {held.failed} of {held.started}; 429s {limited} of {requests} requests; limit cut "
+          f"{limiter.decreases} times, lowest {limiter.lowest}; retries {log.summary().retries}; at most "
+          f"{in_flight} served at once; client CPU {held.cpu_ms:.2f} ms/call; load average {os.getloadavg()[0]:.1f}")
+    for message in held.errors[:3]:
+        print(f"  failed: {message}")
 
 
 EMBEDDED_PROMPTS = [
@@ -236,14 +311,15 @@ def main() -> None:
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-adaptive", action="store_true")
-    parser.add_argument("--scale-calls", type=int, default=4096)
-    parser.add_argument("--adaptive-calls", type=int, default=4000)
+    parser.add_argument("--scale-window", type=float, default=6.0, help="seconds of sustained calls to count")
+    parser.add_argument("--scale-calls", type=int, default=3072, help="calls of the cold-burst run (0: skip it)")
+    parser.add_argument("--adaptive-window", type=float, default=10.0)
     args = parser.parse_args()
     throughput(args.calls, args.latency, args.concurrency)
     if not args.skip_scale:
-        scale(args.scale_calls, 1.0, 512)
+        scale(args.scale_window, args.scale_calls, 1.0, 512)
     if not args.skip_adaptive:
-        adaptive(args.adaptive_calls, 0.1, 32, 128)
+        adaptive(args.adaptive_window, 0.1, 32, 128)
     if not args.skip_embedded:
         embedded(args.rounds, args.max_tokens)
 

@@ -126,6 +126,20 @@ def test_retries_stop_at_max_attempts() -> None:
         assert server.requests == 3
 
 
+def test_rate_limit_429s_have_their_own_longer_budget() -> None:
+    policy = RetryPolicy(max_attempts=3, initial_s=0.001, max_wait_s=0.002, max_rate_limited_attempts=12)
+    with FakeOpenAIServer(answer, faults=["429"] * 10, retry_after_s=0.0) as server:
+        [reply] = call_once(model_for(server, retry=policy), ask(2), SamplingParams())
+        assert reply.retries == 10 and server.requests == 11
+    with FakeOpenAIServer(answer, faults=["429"] * 20, retry_after_s=0.0) as server:
+        with pytest.raises(ModelError, match="HTTP 429.*after 12 attempts"):
+            call_once(model_for(server, retry=policy), ask(2), SamplingParams())
+        assert server.requests == 12
+    with FakeOpenAIServer(answer, faults=["429", "500", "500", "500"], retry_after_s=0.0) as server:
+        with pytest.raises(ModelError, match="HTTP 500.*after 3 attempts"):  # other errors keep max_attempts
+            call_once(model_for(server, retry=policy), ask(2), SamplingParams())
+
+
 def test_repeated_run_makes_zero_http_requests(tmp_path: Path) -> None:
     with FakeOpenAIServer(answer) as server:
         with ResponseCache(tmp_path / "cache.sqlite") as cache:

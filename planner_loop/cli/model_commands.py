@@ -40,7 +40,7 @@ def check(
 
     async def round_trip() -> None:
         chat = open_model(model, cache=None, call_log=None, concurrency=1, timeout_s=timeout, role="check",
-                          retry=RetryPolicy(max_attempts=2, initial_s=0.2))
+                          retry=RetryPolicy(max_attempts=2, initial_s=0.2, max_rate_limited_attempts=2))
         try:
             [reply] = await chat.complete([ChatMessage("user", "Reply with the single word: ready")],
                                           SamplingParams(max_tokens=16))

@@ -275,25 +275,27 @@ class FakeOpenAIServer:
             fault = self._choose_fault(index)
             if fault is not None:
                 self.faults_injected.append(fault)
-            self.in_flight += 1
-            over = self.capacity is not None and self.in_flight > self.capacity
+            # A rejected request is not being handled, and a handled one stops counting once its reply
+            # is ready: a provider's limiter does not hold a slot for a 429 or for bytes in transit.
+            over = self.capacity is not None and self.in_flight >= self.capacity
             if over:
                 self.rate_limited += 1
             else:
+                self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if over:
+            return await self._send_fault("429", writer)
         try:
-            if over:
-                return await self._send_fault("429", writer)
             if self.latency_s > 0:
                 await asyncio.sleep(self.latency_s)
             if fault is not None:
                 return await self._send_fault(fault, writer)
             status, payload = self._chat_status(request)
-            await self._send_json(writer, status, payload)
-            return True
         finally:
             with self._lock:
                 self.in_flight -= 1
+        await self._send_json(writer, status, payload)
+        return True
 
     def _choose_fault(self, index: int) -> str | None:
         if self._faults is not None:

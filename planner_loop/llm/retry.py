@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import openai
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_random_exponential
 
 T = TypeVar("T")
@@ -26,16 +27,24 @@ class GarbledReplyError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """``max_attempts`` counts the first try; waits grow from ``initial_s`` up to ``max_wait_s``."""
+    """``max_attempts`` counts the first try; waits grow from ``initial_s`` up to ``max_wait_s``.
+
+    A call whose last reply was a rate-limit 429 (not quota exhaustion) may go on to
+    ``max_rate_limited_attempts`` (or ``max_attempts``, whichever is more): at a busy endpoint a 429 says "later", not "never", and the adaptive
+    limit is what keeps them rare, so a study should not lose an episode to a few in a row.
+    """
 
     max_attempts: int = 6
     initial_s: float = 0.25
     max_wait_s: float = 20.0
     max_retry_after_s: float = 60.0
+    max_rate_limited_attempts: int = 20
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.max_rate_limited_attempts < 1:
+            raise ValueError("max_rate_limited_attempts must be at least 1")
 
 
 def is_quota_error(error: BaseException) -> bool:
@@ -92,10 +101,27 @@ class _WaitBackoffOrRetryAfter(wait_base):
         return backoff
 
 
+def is_rate_limited(error: BaseException | None) -> bool:
+    """A 429 that asks to slow down (not an exhausted quota)."""
+    return isinstance(error, openai.RateLimitError) and not is_quota_error(error)
+
+
+class _StopAfterAttempts(stop_base):
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._policy = policy
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        limited = outcome is not None and is_rate_limited(outcome.exception())
+        policy = self._policy
+        limit = max(policy.max_attempts, policy.max_rate_limited_attempts) if limited else policy.max_attempts
+        return retry_state.attempt_number >= limit
+
+
 def async_retrying(policy: RetryPolicy) -> AsyncRetrying:
     """A tenacity controller for one call; the final error is re-raised unchanged."""
     return AsyncRetrying(
-        stop=stop_after_attempt(policy.max_attempts),
+        stop=_StopAfterAttempts(policy),
         wait=_WaitBackoffOrRetryAfter(policy),
         retry=retry_if_exception(is_retryable),
         reraise=True,
@@ -114,7 +140,7 @@ async def retried(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]]) -> T
     try:
         return await attempt()
     except Exception as error:
-        if not is_retryable(error) or policy.max_attempts == 1:
+        if not is_retryable(error) or max(policy.max_attempts, policy.max_rate_limited_attempts) == 1:
             raise
         first: Exception | None = error
     async for trial in async_retrying(policy):
