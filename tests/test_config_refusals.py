@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from planner_loop.cli.main import run as cli_run
+from helpers.cli_refusals import call_cli
 from planner_loop.config.yaml_source import MAX_CONFIG_BYTES
 
 GOOD = "name: t\ninstances: {set: blocksworld/3-5}\nconditions:\n  - name: c\n    system: llm+sound\n"
@@ -53,13 +53,6 @@ CONFIG_CASES: list[tuple[str, bytes, int | None, str]] = [
     ("control-char", (GOOD + "generator: {model: \"openai:m\\x07\"}\n").encode(), 6, "control character"),
 ]
 
-
-def call_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planner-loop", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        cli_run()
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.err + captured.out
 
 
 def assert_one_line_refusal(output: str, *fragments: str) -> None:

@@ -8,12 +8,11 @@ PlanBench results (``planbench rescore``), folders that are not runs (``report``
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from planner_loop.cli.main import run as cli_run
+from helpers.cli_refusals import call_cli, one_line
 from planner_loop.resources import builtin_dir
 
 DOMAIN = builtin_dir("domains") / "blocksworld" / "domain.pddl"
@@ -22,20 +21,6 @@ GOOD_PROBLEM = "(define (problem x) (:domain blocksworld-4ops)\n (:objects a b)\
 DOMAIN_TEXT = DOMAIN.read_text(encoding="utf-8")
 
 
-def call_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planner-loop", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        cli_run()
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.err + captured.out
-
-
-def one_line(output: str) -> str:
-    assert "Traceback" not in output, output
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert len(lines) == 1, output
-    assert lines[0].startswith("planner-loop: error: "), lines[0]
-    return lines[0]
 
 
 # (case, which file is bad, its content, "file:line" suffix the message must hold, words it must hold)

@@ -23,14 +23,13 @@ import shutil
 import socket
 import string
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from planner_loop.cli.main import run as cli_run
+from helpers.cli_refusals import call_cli, one_line
 from planner_loop.llm.cache import ResponseCache
 from planner_loop.llm.fake_server import FakeOpenAIServer
 
@@ -47,21 +46,6 @@ CONFIGS = {   # critic-bench --config files
 }
 
 
-def call_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["planner-loop", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        cli_run()
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.err + captured.out
-
-
-def one_line(output: str) -> str:
-    """Our own refusal: exactly one line, ``planner-loop: error: ...``."""
-    assert "Traceback" not in output, output
-    lines = [line for line in output.splitlines() if line.strip()]
-    assert len(lines) == 1, output
-    assert lines[0].startswith("planner-loop: error: "), lines[0]
-    return lines[0]
 
 
 def usage_box(output: str) -> str:
