@@ -29,7 +29,7 @@ from planner_loop.llm.openai_wire import call_id as make_call_id
 from planner_loop.llm.pricing import PriceTable, cost_usd, load_price_table, price_for
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
 from planner_loop.llm.reply import check_completion, is_reasoning_model, read_completion, refused_parameter
-from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, is_quota_error, retried
+from planner_loop.llm.retry import GarbledReplyError, RetryPolicy, is_rate_limited, retried
 from planner_loop.llm.spec import is_loopback
 from planner_loop.llm.transport import Transport, TransportError
 
@@ -143,7 +143,7 @@ class OpenAIChatModel:
             return self._client
 
     async def aclose(self) -> None:
-        """Close the HTTP clients."""
+        """Close the HTTP client."""
         self._bind_loop()  # a client from a finished loop cannot be closed, only dropped
         if self._client is not None:
             await self._client.close()
@@ -259,7 +259,7 @@ class OpenAIChatModel:
             try:
                 data = await self._post(client, body)
             except openai.RateLimitError as error:
-                if not is_quota_error(error):
+                if is_rate_limited(error):
                     self._limiter.rate_limited(slot)
                     if self._call_log is not None:
                         self._call_log.note_rate_limited()
