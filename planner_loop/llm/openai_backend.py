@@ -13,7 +13,6 @@ request body and failure messages are built in :mod:`planner_loop.llm.openai_wir
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -21,10 +20,11 @@ from typing import Any
 import openai
 
 from planner_loop.errors import ModelError, ReplayMissError
+from planner_loop.llm.chat_post import ChatPoster
 from planner_loop.llm.cache import CachedReply, ResponseCache, request_key
 from planner_loop.llm.calls import CallLog, CallRecord
 from planner_loop.llm.limiter import AdaptiveLimiter
-from planner_loop.llm.openai_wire import RAW_RESPONSE, describe_failure, request_body
+from planner_loop.llm.openai_wire import describe_failure, request_body
 from planner_loop.llm.openai_wire import call_id as make_call_id
 from planner_loop.llm.pricing import PriceTable, cost_usd, load_price_table, price_for
 from planner_loop.llm.protocol import ChatMessage, Completion, SamplingParams
@@ -96,6 +96,7 @@ class OpenAIChatModel:
         # api.openai.com rejects max_tokens for newer models; other servers mostly know only max_tokens.
         self._use_max_completion_tokens = reasoning or (base_url is not None and "api.openai.com" in base_url)
         self._client: openai.AsyncOpenAI | None = None
+        self._poster: ChatPoster | None = None
         self._client_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -106,6 +107,7 @@ class OpenAIChatModel:
         if self._loop is not loop:
             self._loop = loop
             self._client = None
+            self._poster = None
             self._limiter = AdaptiveLimiter(self._concurrency)
             self._client_lock = asyncio.Lock()
 
@@ -139,8 +141,17 @@ class OpenAIChatModel:
             return self._client
         async with self._client_lock:
             if self._client is None:
-                self._client = await self._open_client()
+                client = await self._open_client()
+                self._poster = ChatPoster(client, timeout_s=self.timeout_s,
+                                          trust_env=not is_loopback(str(client.base_url)))
+                self._client = client
             return self._client
+
+    async def _get_poster(self) -> ChatPoster:
+        if self._poster is None:
+            await self._get_client()
+        assert self._poster is not None
+        return self._poster
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -148,6 +159,9 @@ class OpenAIChatModel:
         if self._client is not None:
             await self._client.close()
             self._client = None
+        if self._poster is not None:
+            await self._poster.aclose()
+            self._poster = None
 
     async def __aenter__(self) -> OpenAIChatModel:
         return self
@@ -239,25 +253,15 @@ class OpenAIChatModel:
         return request_body(self._request_model, messages, params, n, seed, omit_temperature=self._omit_temperature,
                             use_max_completion_tokens=self._use_max_completion_tokens)
 
-    async def _post(self, client: openai.AsyncOpenAI, body: dict[str, Any]) -> dict[str, Any]:
-        # The client's generic POST keeps its auth, timeouts and error mapping but skips the typed
-        # parameter transform of ``chat.completions.create`` (a third of the client's CPU per call).
-        response = await client.post("/chat/completions", body=body, cast_to=RAW_RESPONSE,
-                                     options={"timeout": self.timeout_s})
-        try:
-            data = json.loads(response.content)
-        except ValueError as error:
-            raise GarbledReplyError(f"reply body is not JSON ({error})") from error
-        return check_completion(data)
 
     async def _send(self, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """One attempt: (chat completion JSON, batch id or None)."""
         if self._transport is not None:
             return await self._transport(body)
-        client = await self._get_client()
+        poster = self._poster if self._poster is not None else await self._get_poster()
         async with self._limiter.slot() as slot:
             try:
-                data = await self._post(client, body)
+                data = check_completion(await poster.post(body))
             except openai.RateLimitError as error:
                 if is_rate_limited(error):
                     self._limiter.rate_limited(slot)

@@ -6,7 +6,8 @@ and ``max_completion_tokens``), the call id, and the one-line, key-redacted mess
 
 from __future__ import annotations
 
-import importlib
+import errno
+import os
 from typing import Any
 
 import openai
@@ -15,12 +16,6 @@ from planner_loop.llm.protocol import ChatMessage, SamplingParams
 from planner_loop.llm.retry import is_quota_error
 from planner_loop.llm.textsafety import clean_text, redact
 from planner_loop.llm.transport import TransportError
-
-# The HTTP library the installed openai client is built on (httpx for openai 1.x, httpx2 later);
-# asking for its Response class makes the client hand back the raw response.
-RAW_RESPONSE: type = importlib.import_module(
-    openai.DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0]).Response
-
 
 def call_id(request_key: str) -> str:
     """A call's id: derived from its request key (which includes the sample index), not drawn at random,
@@ -69,7 +64,10 @@ def describe_failure(error: BaseException, *, spec: str, base_url: str | None, r
         text = f"{where}: no reply within {timeout_s:g} s{tries}"
     elif isinstance(error, openai.APIConnectionError):
         cause = refused or error.__cause__ or error
-        text = f"{where}: endpoint unreachable: {type(cause).__name__}: {cause}{tries}"
+        reason = f"{type(cause).__name__}: {cause}"
+        if refused is not None and isinstance(refused.errno, int) and refused.errno in errno.errorcode:
+            reason = f"{os.strerror(refused.errno).lower()} ({reason})"  # asyncio's text names no reason
+        text = f"{where}: endpoint unreachable: {reason}{tries}"
     elif isinstance(error, openai.APIStatusError):
         detail = error.message
         status = error.status_code
