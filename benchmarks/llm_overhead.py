@@ -16,6 +16,10 @@
    (``handle_chat_completions``): same weights, threads and prompts, runs interleaved, order
    alternating between rounds.
 
+Scale, cold burst and adaptive runs pace the garbage collector as ``planner-loop run`` does
+(:func:`planner_loop.llm.collector.paced_collection`); the sustained scale run is also measured with
+the default collector, to show what the pacing is worth.
+
 Why two figures at scale: when C workers fire at one instant, their replies come back as one burst
 each round and the last of a burst waits for the client to process the C - 1 before it, so every
 round takes L plus about C/2 times the client's CPU per call until the bursts smear out; the
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import statistics
@@ -44,6 +49,7 @@ from pathlib import Path
 import openai
 
 from planner_loop.errors import ModelError
+from planner_loop.llm.collector import paced_collection
 from planner_loop.llm import CallLog, ChatMessage, ResponseCache, SamplingParams, open_model
 from planner_loop.llm.embedded import LocalChatModel, LocalServerConfig
 from planner_loop.llm.openai_backend import OpenAIChatModel
@@ -213,22 +219,25 @@ async def layer_sustained(base_url: str, concurrency: int, latency: float, windo
 
 def scale(window: float, calls: int, latency: float, concurrency: int) -> None:
     limit = concurrency / latency
-    child, base_url = start_server(latency)
-    with tempfile.TemporaryDirectory() as tmp:
-        with ResponseCache(Path(tmp) / "cache.sqlite") as cache:
-            held, _ = asyncio.run(layer_sustained(base_url, concurrency, latency, window,
-                                                  CallLog(Path(tmp) / "calls.jsonl"), cache))
-    requests, in_flight, _ = stop_server(child)
     print(f"scale: L={latency:g} s, C={concurrency} workers, cache read-write, call log on")
-    print(f"  sustained ({window:g} s window after a {3 * latency:g} s ramp): {held.rate:.1f} calls/s; "
-          f"limit C/L = {limit:.1f}; ratio = {held.rate / limit:.3f}; latency median {held.latency_median:.3f} s, "
-          f"p99 {held.latency_p99:.3f} s; client CPU {held.cpu_ms:.2f} ms/call; failed {held.failed}; "
-          f"server saw {requests} requests, at most {in_flight} at once; load average {os.getloadavg()[0]:.1f}")
+    for paced in (True, False):
+        child, base_url = start_server(latency)
+        with tempfile.TemporaryDirectory() as tmp, ResponseCache(Path(tmp) / "cache.sqlite") as cache:
+            with paced_collection() if paced else contextlib.nullcontext():
+                held, _ = asyncio.run(layer_sustained(base_url, concurrency, latency, window,
+                                                      CallLog(Path(tmp) / "calls.jsonl"), cache))
+        requests, in_flight, _ = stop_server(child)
+        how = "collector paced as `run` paces it" if paced else "default collector"
+        print(f"  sustained, {how} ({window:g} s window after a {3 * latency:g} s ramp): {held.rate:.1f} calls/s; "
+              f"limit C/L = {limit:.1f}; ratio = {held.rate / limit:.3f}; latency median "
+              f"{held.latency_median:.3f} s, p99 {held.latency_p99:.3f} s; client CPU {held.cpu_ms:.2f} ms/call; "
+              f"failed {held.failed}; server saw {requests} requests, at most {in_flight} at once; "
+              f"load average {os.getloadavg()[0]:.1f}")
     if calls <= 0:
         return
     child, base_url = start_server(latency)
-    with tempfile.TemporaryDirectory() as tmp:
-        with ResponseCache(Path(tmp) / "cache.sqlite") as cache:
+    with tempfile.TemporaryDirectory() as tmp, ResponseCache(Path(tmp) / "cache.sqlite") as cache:
+        with paced_collection():
             rate, cpu = asyncio.run(layer_throughput(base_url, calls, concurrency, Path(tmp) / "calls.jsonl", cache))
     stop_server(child)
     print(f"  cold burst (all {concurrency} start at once after a warm-up, {calls} calls): {rate:.1f} calls/s; "
@@ -238,7 +247,8 @@ def scale(window: float, calls: int, latency: float, concurrency: int) -> None:
 def adaptive(window: float, latency: float, capacity: int, workers: int) -> None:
     child, base_url = start_server(latency, capacity)
     log = CallLog(None)
-    held, model = asyncio.run(layer_sustained(base_url, workers, latency, window, log, None))
+    with paced_collection():
+        held, model = asyncio.run(layer_sustained(base_url, workers, latency, window, log, None))
     requests, in_flight, limited = stop_server(child)
     limiter = model.limiter
     limit = capacity / latency

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner_loop.errors import ConfigError
+from planner_loop.llm.collector import paced_collection
 from planner_loop.llm.wrappers import CallGate, CallsStopped, CoalescedModel, GatedModel, Limits, RoleModel, Spend
 from planner_loop.run_meter import RunMeter, RunProgress, recorded_spend
 from planner_loop.run_store import RunStorageError, RunStore, episode_key, storage_message
@@ -199,8 +200,9 @@ async def run_experiment(
         check_batchable([spec for spec, _ in model_roles(config)], os.environ if env is None else env)
     store = RunStore.open(run_dir, config, config_file=config_file)
     try:
-        return await _run(plan, store, config_file=config_file, progress=progress, limits=limits, prices=prices,
-                          stop=stop, env=env, progress_every_s=progress_every_s)
+        with paced_collection():
+            return await _run(plan, store, config_file=config_file, progress=progress, limits=limits,
+                              prices=prices, stop=stop, env=env, progress_every_s=progress_every_s)
     except OSError as error:
         raise RunStorageError(storage_message(Path(error.filename or store.path), error)) from None
     except sqlite3.OperationalError as error:

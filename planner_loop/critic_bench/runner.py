@@ -25,6 +25,7 @@ from planner_loop.critic_bench import summary
 from planner_loop.critic_bench.config import CriticBenchConfig, CriticCondition
 from planner_loop.critic_bench.plans import MUTATIONS, LabelledPlan, build_plan_set, write_plan_set
 from planner_loop.errors import ConfigError, output_error
+from planner_loop.llm.collector import paced_collection
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ def run_bench(set_spec: str, out: Path, config: CriticBenchConfig, *, limit: int
     except OSError as error:
         raise output_error(out, error) from None
     tasks = {ident: task for ident, task, _ in loaded}
-    verdicts = asyncio.run(_judge(config, model or config.model, rows, tasks, out))
+    with paced_collection():
+        verdicts = asyncio.run(_judge(config, model or config.model, rows, tasks, out))
     (out / "verdicts.jsonl").write_text("".join(json.dumps(v, sort_keys=True) + "\n" for v in verdicts),
                                         encoding="utf-8")
     names = [c.name for c in config.conditions]

@@ -1,6 +1,7 @@
-"""Chat models behind any OpenAI-compatible endpoint, through the official async ``openai`` client.
+"""Chat models behind any OpenAI-compatible endpoint.
 
-One :class:`OpenAIChatModel` owns one client, one adaptive concurrency limit
+One :class:`OpenAIChatModel` owns one ``openai`` client and the :class:`~planner_loop.llm.chat_post.ChatPoster`
+that sends its chat requests (same URL, headers and errors, a third of the CPU), one adaptive concurrency limit
 (:class:`~planner_loop.llm.limiter.AdaptiveLimiter`: backs off on 429s, climbs back), the retry
 policy (tenacity; the client's own retries are off), the response cache and the call log.
 ``n`` samples are requested in one call where the server supports ``n``; missing samples are
