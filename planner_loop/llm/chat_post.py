@@ -58,11 +58,11 @@ class ChatPoster:
         headers = {**client.default_headers, **client.auth_headers}
         self._headers = {name: value for name, value in headers.items() if isinstance(value, str)}
         self._request = _HTTP.Request("POST", self.url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         # limit=0: the model's adaptive limiter, not the pool, bounds the requests in flight; the
         # certificates are the ones the openai client verifies with (certifi, or SSL_CERT_FILE)
         connector = aiohttp.TCPConnector(limit=0, ssl=_HTTP.create_ssl_context(trust_env=trust_env))
-        self._session = aiohttp.ClientSession(connector=connector, trust_env=trust_env, timeout=self._timeout)
+        self._session = aiohttp.ClientSession(connector=connector, trust_env=trust_env,
+                                              timeout=aiohttp.ClientTimeout(total=timeout_s))
 
     async def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """The reply's JSON object; raises ``openai.APIStatusError`` (by status),

@@ -254,12 +254,11 @@ class OpenAIChatModel:
         return request_body(self._request_model, messages, params, n, seed, omit_temperature=self._omit_temperature,
                             use_max_completion_tokens=self._use_max_completion_tokens)
 
-
     async def _send(self, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """One attempt: (chat completion JSON, batch id or None)."""
         if self._transport is not None:
             return await self._transport(body)
-        poster = self._poster if self._poster is not None else await self._get_poster()
+        poster = self._poster or await self._get_poster()
         async with self._limiter.slot() as slot:
             try:
                 data = check_completion(await poster.post(body))

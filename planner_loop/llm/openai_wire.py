@@ -17,6 +17,7 @@ from planner_loop.llm.retry import is_quota_error
 from planner_loop.llm.textsafety import clean_text, redact
 from planner_loop.llm.transport import TransportError
 
+
 def call_id(request_key: str) -> str:
     """A call's id: derived from its request key (which includes the sample index), not drawn at random,
     so a replayed run writes the same ids and hence byte-identical episode records. Identical requests
